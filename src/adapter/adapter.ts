@@ -1,0 +1,31 @@
+import type { CacheStore } from '../channels/cache-store.js';
+import type { PresenceStore } from '../channels/presence-store.js';
+import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
+import type { UserDirectory } from '../users/user-directory.js';
+
+/**
+ * The scaling boundary. Everything that must be the same on every node goes
+ * through here: fan-out of frames, cluster-wide views of channels and
+ * connections, and the shared presence, cache and user state. The local
+ * adapter keeps it all in this process; a cluster adapter spreads it.
+ *
+ * `broadcast` is the hot path: the frame is encoded once by the caller and
+ * each node writes it to its own subscribers.
+ */
+export interface Adapter {
+  readonly presence: PresenceStore;
+  readonly cache: CacheStore;
+  readonly users: UserDirectory;
+
+  /** Delivers an encoded frame to a channel's subscribers on every node, except one socket. */
+  broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void;
+  /** Closes every connection of a signed-in user, on every node. */
+  terminateUserConnections(appId: AppId, userId: UserId): Promise<void>;
+
+  /** Occupied channels of an app with their subscription counts. */
+  channels(appId: AppId): Promise<Map<ChannelName, number>>;
+  subscriptionCount(appId: AppId, channel: ChannelName): Promise<number>;
+  connectionCount(appId: AppId): Promise<number>;
+
+  close(): Promise<void>;
+}

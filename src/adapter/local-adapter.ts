@@ -1,0 +1,44 @@
+import { MemoryCacheStore } from '../channels/cache-store.js';
+import type { LocalSubscribers } from '../channels/local-subscribers.js';
+import { MemoryPresenceStore } from '../channels/presence-store.js';
+import type { ConnectionRegistry } from '../connection/connection-registry.js';
+import { ProtocolLimits } from '../protocol/limits.js';
+import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
+import type { LocalUsers } from '../users/local-users.js';
+import { MemoryUserDirectory } from '../users/user-directory.js';
+import type { Adapter } from './adapter.js';
+
+/** The embedded default: one node, all state in this process. */
+export class LocalAdapter implements Adapter {
+  readonly presence = new MemoryPresenceStore();
+  readonly cache = new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000);
+  readonly users = new MemoryUserDirectory();
+
+  constructor(
+    private readonly subscribers: LocalSubscribers,
+    private readonly connections: ConnectionRegistry,
+    private readonly localUsers: LocalUsers,
+  ) {}
+
+  broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
+    this.subscribers.deliver(appId, channel, frame, except);
+  }
+
+  async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
+    this.localUsers.terminate(appId, userId);
+  }
+
+  async channels(appId: AppId): Promise<Map<ChannelName, number>> {
+    return this.subscribers.channels(appId);
+  }
+
+  async subscriptionCount(appId: AppId, channel: ChannelName): Promise<number> {
+    return this.subscribers.count(appId, channel);
+  }
+
+  async connectionCount(appId: AppId): Promise<number> {
+    return this.connections.count(appId);
+  }
+
+  async close(): Promise<void> {}
+}

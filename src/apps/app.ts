@@ -1,0 +1,23 @@
+import type { AppId, AppKey } from '../protocol/types.js';
+
+/** One tenant: its credentials and the switches and limits it runs with. */
+export interface App {
+  readonly id: AppId;
+  readonly key: AppKey;
+  readonly secret: string;
+  readonly enabled: boolean;
+  /** Clients may send `client-` events on private and presence channels. */
+  readonly clientEvents: boolean;
+  /** Clients may sign in (`pusher:signin`) and receive events sent to their user. */
+  readonly userAuthentication: boolean;
+  /** Open connections allowed at once; null for no limit. */
+  readonly maxConnections: number | null;
+  readonly maxPresenceMembers: number;
+  /** Largest `data` of one event, in bytes. */
+  readonly maxEventPayloadBytes: number;
+  readonly clientEventsPerSecond: number;
+  /** Origins allowed to open connections (`https://shop.example`, `*.example.com`); empty allows all. */
+  readonly allowedOrigins: readonly string[];
+}
+
+export type AppOptions = Omit<App, 'id' | 'key' | 'secret'>;

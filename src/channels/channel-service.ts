@@ -1,0 +1,103 @@
+import type { Adapter } from '../adapter/adapter.js';
+import type { App } from '../apps/app.js';
+import type { Connection } from '../connection/connection.js';
+import type { ActivityFeed } from '../observability/activity.js';
+import { channelKind } from '../protocol/channel-names.js';
+import { SubscriptionError } from '../protocol/errors.js';
+import { encodeFrame } from '../protocol/frames.js';
+import type { ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+import type { LocalSubscribers } from './local-subscribers.js';
+
+export interface PublishRequest {
+  readonly channel: ChannelName;
+  readonly event: EventName;
+  /** The data as sent on the wire (a string, usually JSON). */
+  readonly data: string;
+  /** A socket that must not receive it (the sender, or `socket_id` of the API). */
+  readonly except?: SocketId;
+  /** The sending user, for client events on presence channels. */
+  readonly userId?: UserId;
+}
+
+/**
+ * Channel membership and publishing, once a request has been validated and
+ * authorized: keeps the local subscriber index, presence membership and the
+ * cache in step, and sends the protocol's channel frames.
+ */
+export class ChannelService {
+  constructor(
+    private readonly adapter: Adapter,
+    private readonly subscribers: LocalSubscribers,
+    private readonly activity: ActivityFeed,
+  ) {}
+
+  async subscribe(conn: Connection, channel: ChannelName, member: PresenceMember | null): Promise<void> {
+    const app = conn.app;
+    const kind = channelKind(channel);
+    const already = conn.channels.has(channel);
+
+    if (member) {
+      if (!already) {
+        const present = await this.adapter.presence.isMember(app.id, channel, member.user_id);
+        if (!present && (await this.adapter.presence.memberCount(app.id, channel)) >= app.maxPresenceMembers) {
+          throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
+        }
+        const { isNewUser } = await this.adapter.presence.join(app.id, channel, conn.socketId, member);
+        this.track(conn, channel, member);
+        if (isNewUser) {
+          const frame = encodeFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
+          this.adapter.broadcast(app.id, channel, frame, conn.socketId);
+          this.activity.emit('member_added', { appId: app.id, channel, userId: member.user_id });
+        }
+      }
+      const members = await this.adapter.presence.members(app.id, channel);
+      const hash: Record<string, unknown> = {};
+      for (const [id, info] of members) hash[id] = info ?? null;
+      conn.sendEvent('pusher_internal:subscription_succeeded', { presence: { ids: [...members.keys()], hash, count: members.size } }, channel);
+    } else {
+      if (!already) this.track(conn, channel, null);
+      conn.sendEvent('pusher_internal:subscription_succeeded', {}, channel);
+    }
+
+    if (kind.cache) {
+      const last = await this.adapter.cache.get(app.id, channel);
+      if (last) conn.send(encodeFrame(last.event, last.data, channel));
+      else conn.send(JSON.stringify({ event: 'pusher:cache_miss', channel }));
+    }
+  }
+
+  async unsubscribe(conn: Connection, channel: ChannelName): Promise<void> {
+    const member = conn.channels.get(channel);
+    if (member === undefined) return;
+    conn.channels.delete(channel);
+    const app = conn.app;
+    const vacated = this.subscribers.remove(conn, channel);
+    this.activity.emit('unsubscribed', { appId: app.id, socketId: conn.socketId, channel });
+    if (vacated) this.activity.emit('channel_vacated', { appId: app.id, channel });
+    if (member) {
+      const { userLeft } = await this.adapter.presence.leave(app.id, channel, conn.socketId, member.user_id);
+      if (userLeft) {
+        this.adapter.broadcast(app.id, channel, encodeFrame('pusher_internal:member_removed', { user_id: member.user_id }, channel));
+        this.activity.emit('member_removed', { appId: app.id, channel, userId: member.user_id });
+      }
+    }
+  }
+
+  async unsubscribeAll(conn: Connection): Promise<void> {
+    for (const channel of [...conn.channels.keys()]) await this.unsubscribe(conn, channel);
+  }
+
+  /** Sends an event to a channel's subscribers on every node; keeps it if the channel caches. */
+  async publish(app: App, req: PublishRequest): Promise<void> {
+    const frame = encodeFrame(req.event, req.data, req.channel, req.userId === undefined ? undefined : { user_id: req.userId });
+    if (channelKind(req.channel).cache) await this.adapter.cache.set(app.id, req.channel, { event: req.event, data: req.data });
+    this.adapter.broadcast(app.id, req.channel, frame, req.except);
+  }
+
+  private track(conn: Connection, channel: ChannelName, member: PresenceMember | null): void {
+    conn.channels.set(channel, member);
+    const occupied = this.subscribers.add(conn, channel);
+    this.activity.emit('subscribed', { appId: conn.app.id, socketId: conn.socketId, channel });
+    if (occupied) this.activity.emit('channel_occupied', { appId: conn.app.id, channel });
+  }
+}

@@ -1,0 +1,69 @@
+import type { Connection } from '../connection/connection.js';
+import type { AppId, ChannelName, SocketId } from '../protocol/types.js';
+
+type Subscribers = Map<SocketId, Connection>;
+
+/**
+ * Who on this node is subscribed to what. Delivery writes one encoded frame
+ * to every local subscriber: the frame is serialised once per broadcast,
+ * never per socket.
+ */
+export class LocalSubscribers {
+  private readonly apps = new Map<AppId, Map<ChannelName, Subscribers>>();
+
+  /** Adds a subscriber; true when the channel was empty on this node. */
+  add(conn: Connection, channel: ChannelName): boolean {
+    let channels = this.apps.get(conn.app.id);
+    if (!channels) {
+      channels = new Map();
+      this.apps.set(conn.app.id, channels);
+    }
+    let subs = channels.get(channel);
+    const first = !subs;
+    if (!subs) {
+      subs = new Map();
+      channels.set(channel, subs);
+    }
+    subs.set(conn.socketId, conn);
+    return first;
+  }
+
+  /** Removes a subscriber; true when the channel became empty on this node. */
+  remove(conn: Connection, channel: ChannelName): boolean {
+    const channels = this.apps.get(conn.app.id);
+    const subs = channels?.get(channel);
+    if (!channels || !subs || !subs.delete(conn.socketId)) return false;
+    if (subs.size > 0) return false;
+    channels.delete(channel);
+    if (channels.size === 0) this.apps.delete(conn.app.id);
+    return true;
+  }
+
+  /** Writes a frame to the channel's subscribers here; returns how many got it. */
+  deliver(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): number {
+    const subs = this.apps.get(appId)?.get(channel);
+    if (!subs) return 0;
+    let n = 0;
+    for (const [socketId, conn] of subs) {
+      if (socketId === except) continue;
+      conn.send(frame);
+      n++;
+    }
+    return n;
+  }
+
+  count(appId: AppId, channel: ChannelName): number {
+    return this.apps.get(appId)?.get(channel)?.size ?? 0;
+  }
+
+  /** Occupied channels of an app on this node, with their subscriber counts. */
+  channels(appId: AppId): Map<ChannelName, number> {
+    const out = new Map<ChannelName, number>();
+    for (const [name, subs] of this.apps.get(appId) ?? []) out.set(name, subs.size);
+    return out;
+  }
+
+  subscribers(appId: AppId, channel: ChannelName): Iterable<Connection> {
+    return this.apps.get(appId)?.get(channel)?.values() ?? [];
+  }
+}

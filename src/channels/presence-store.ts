@@ -1,0 +1,71 @@
+import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+
+/**
+ * Presence membership: which users are in a presence channel and through
+ * which sockets. A user counts once however many sockets it joins with.
+ * Kept apart from message routing so that a cluster can share it (Redis)
+ * while each node routes its own sockets.
+ */
+export interface PresenceStore {
+  /** Records a socket joining as `member`; `isNewUser` when no other socket of that user is in. */
+  join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember): Promise<{ isNewUser: boolean }>;
+  /** Records a socket leaving; `userLeft` when it was that user's last socket in the channel. */
+  leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId): Promise<{ userLeft: boolean }>;
+  /** Distinct members, each with the user_info of its most recent join. */
+  members(appId: AppId, channel: ChannelName): Promise<Map<UserId, unknown>>;
+  isMember(appId: AppId, channel: ChannelName, userId: UserId): Promise<boolean>;
+  memberCount(appId: AppId, channel: ChannelName): Promise<number>;
+}
+
+interface MemberEntry {
+  info: unknown;
+  sockets: Set<SocketId>;
+}
+
+export class MemoryPresenceStore implements PresenceStore {
+  private readonly channels = new Map<string, Map<UserId, MemberEntry>>();
+
+  async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember) {
+    const key = keyOf(appId, channel);
+    let members = this.channels.get(key);
+    if (!members) {
+      members = new Map();
+      this.channels.set(key, members);
+    }
+    const entry = members.get(member.user_id);
+    if (entry) {
+      entry.sockets.add(socketId);
+      entry.info = member.user_info;
+      return { isNewUser: false };
+    }
+    members.set(member.user_id, { info: member.user_info, sockets: new Set([socketId]) });
+    return { isNewUser: true };
+  }
+
+  async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId) {
+    const key = keyOf(appId, channel);
+    const members = this.channels.get(key);
+    const entry = members?.get(userId);
+    if (!members || !entry || !entry.sockets.delete(socketId)) return { userLeft: false };
+    if (entry.sockets.size > 0) return { userLeft: false };
+    members.delete(userId);
+    if (members.size === 0) this.channels.delete(key);
+    return { userLeft: true };
+  }
+
+  async members(appId: AppId, channel: ChannelName) {
+    const out = new Map<UserId, unknown>();
+    for (const [id, entry] of this.channels.get(keyOf(appId, channel)) ?? []) out.set(id, entry.info);
+    return out;
+  }
+
+  async isMember(appId: AppId, channel: ChannelName, userId: UserId) {
+    return this.channels.get(keyOf(appId, channel))?.has(userId) ?? false;
+  }
+
+  async memberCount(appId: AppId, channel: ChannelName) {
+    return this.channels.get(keyOf(appId, channel))?.size ?? 0;
+  }
+}
+
+const keyOf = (appId: AppId, channel: ChannelName) => `${appId}\u0000${channel}`;

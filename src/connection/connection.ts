@@ -1,0 +1,115 @@
+import type { App } from '../apps/app.js';
+import { SocketError } from '../protocol/errors.js';
+import { encodeFrame } from '../protocol/frames.js';
+import type { ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+import type { Transport } from './transport.js';
+
+/** A user a connection signed in as (`pusher:signin`). */
+export interface SignedInUser {
+  readonly id: UserId;
+  readonly watchlist: readonly UserId[];
+}
+
+/**
+ * One client, whatever carries it. Holds what the protocol needs to know
+ * about the client (subscriptions, signed-in user, liveness, rate budget)
+ * and keeps its frames in order, even when handling one of them waits on
+ * I/O.
+ */
+export class Connection {
+  /** Subscribed channels; presence channels keep the member this socket joined as. */
+  readonly channels = new Map<ChannelName, PresenceMember | null>();
+  user: SignedInUser | null = null;
+  lastSeenAt = Date.now();
+  /** When the server pinged an idle client; null while it is active. */
+  pingedAt: number | null = null;
+  closed = false;
+  readonly openedAt = Date.now();
+
+  private clientEventWindowStart = 0;
+  private clientEventsInWindow = 0;
+  private pendingTasks = 0;
+  private tail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly socketId: SocketId,
+    readonly app: App,
+    private readonly transport: Transport,
+  ) {}
+
+  get transportKind(): Transport['kind'] {
+    return this.transport.kind;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.transport.remoteAddress;
+  }
+
+  /** Writes an already encoded frame. */
+  send(frame: string): void {
+    if (!this.closed) this.transport.send(frame);
+  }
+
+  sendEvent(event: string, data: unknown, channel?: ChannelName): void {
+    this.send(encodeFrame(event, data, channel));
+  }
+
+  /** Reports an error as `pusher:error`, closing the connection when the error says so. */
+  sendError(error: SocketError): void {
+    this.sendEvent('pusher:error', { code: error.code, message: error.message });
+    if (error.behaviour === 'close') this.close(error.code ?? 4000, error.message);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    // WebSocket close reasons are limited to 123 bytes.
+    this.transport.close(code, Buffer.byteLength(reason) > 120 ? reason.slice(0, 60) : reason);
+  }
+
+  /** Any frame from the client proves it is alive. */
+  touch(now = Date.now()): void {
+    this.lastSeenAt = now;
+    this.pingedAt = null;
+  }
+
+  /** Counts a client event against the per-second budget; false when over it. */
+  takeClientEventBudget(now = Date.now()): boolean {
+    if (now - this.clientEventWindowStart >= 1000) {
+      this.clientEventWindowStart = now;
+      this.clientEventsInWindow = 0;
+    }
+    this.clientEventsInWindow++;
+    return this.clientEventsInWindow <= this.app.clientEventsPerSecond;
+  }
+
+  /**
+   * Runs the handling of one frame after the ones before it. Synchronous
+   * handlers run at once; only when one returns a promise do later frames
+   * wait, so a ping sent after a subscribe is answered after it.
+   */
+  process(task: () => void | Promise<void>, onError: (err: unknown) => void): void {
+    if (this.pendingTasks === 0) {
+      let result: void | Promise<void>;
+      try {
+        result = task();
+      } catch (err) {
+        onError(err);
+        return;
+      }
+      if (!(result instanceof Promise)) return;
+      this.pendingTasks++;
+      this.tail = result.catch(onError).finally(() => {
+        this.pendingTasks--;
+      });
+      return;
+    }
+    this.pendingTasks++;
+    this.tail = this.tail
+      .then(task)
+      .catch(onError)
+      .finally(() => {
+        this.pendingTasks--;
+      });
+  }
+}

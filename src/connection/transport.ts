@@ -1,0 +1,21 @@
+// The neutral contract every transport (WebSocket, HTTP fallback) fulfils:
+// bytes out, close, and who is on the other end. Everything above it works
+// with a Connection and never knows which transport carries it.
+export type TransportKind = 'ws' | 'xhr_streaming' | 'xhr_polling';
+
+export interface Transport {
+  readonly kind: TransportKind;
+  readonly remoteAddress: string | undefined;
+  /** Queues one encoded frame for the client. */
+  send(frame: string): void;
+  /** Closes the transport with a WebSocket-style close code. */
+  close(code: number, reason: string): void;
+}
+
+/** What a transport knows when a client asks to connect. */
+export interface ConnectRequest {
+  /** The `{key}` in `/app/{key}`, or null when the path did not match. */
+  readonly appKey: string | null;
+  readonly query: URLSearchParams;
+  readonly origin: string | undefined;
+}

@@ -1,0 +1,74 @@
+import type { Connection } from '../connection/connection.js';
+import { serverToUserChannel, userIdProblem } from '../protocol/channel-names.js';
+import { SocketError } from '../protocol/errors.js';
+import { dataAsObject, encodeFrame } from '../protocol/frames.js';
+import { ProtocolLimits } from '../protocol/limits.js';
+import { authTokenProblem, userAuthMessage } from '../protocol/signatures.js';
+import type { UserId } from '../protocol/types.js';
+import type { HandlerContext } from './context.js';
+
+/** Internal topic a watcher of `userId` listens on for its online/offline events. */
+export const watchersOf = (userId: UserId) => `#watchers-of-${userId}`;
+
+/**
+ * `pusher:signin`: checks the app's signature over user_data, binds the
+ * connection to the user (for `sendToUser`, terminate and watchlists) and
+ * answers `pusher:signin_success`. A failed sign-in closes the connection
+ * with 4009, as Pusher does.
+ */
+export async function handleSignin(ctx: HandlerContext, conn: Connection, rawData: unknown): Promise<void> {
+  if (!conn.app.userAuthentication) {
+    throw new SocketError('signinFailed', 'Sign-in refused: user authentication is disabled for this app');
+  }
+  const data = dataAsObject(rawData);
+  const userData = data?.user_data;
+  if (!data || typeof userData !== 'string') {
+    throw new SocketError('signinFailed', 'Sign-in refused: pusher:signin needs data.user_data, a JSON string');
+  }
+  const problem = authTokenProblem(data.auth, conn.app, userAuthMessage(conn.socketId, userData));
+  if (problem) throw new SocketError('signinFailed', `Sign-in refused: ${problem}`);
+  const user = dataAsObject(userData);
+  const id = user?.id;
+  const idProblem = userIdProblem(id);
+  if (!user || idProblem) throw new SocketError('signinFailed', `Sign-in refused: user_data must be JSON with a string id (${idProblem ?? 'not an object'})`);
+  const watchlist = user.watchlist ?? [];
+  if (!Array.isArray(watchlist) || watchlist.length > ProtocolLimits.watchlistMaxSize || watchlist.some((w) => userIdProblem(w))) {
+    throw new SocketError('signinFailed', `Sign-in refused: watchlist must be an array of at most ${ProtocolLimits.watchlistMaxSize} user ids`);
+  }
+
+  if (conn.user) await signOut(ctx, conn);
+  conn.user = { id: id as string, watchlist: watchlist as string[] };
+  ctx.localUsers.add(conn, conn.user.id);
+  for (const watched of conn.user.watchlist) {
+    conn.channels.set(watchersOf(watched), null);
+    ctx.subscribers.add(conn, watchersOf(watched));
+  }
+  conn.sendEvent('pusher:signin_success', { user_data: userData });
+
+  const appId = conn.app.id;
+  if (await ctx.adapter.users.signedIn(appId, conn.user.id, conn.socketId)) {
+    ctx.adapter.broadcast(appId, watchersOf(conn.user.id), watchlistFrame('online', [conn.user.id]));
+  }
+  const online = await ctx.adapter.users.online(appId, conn.user.watchlist);
+  if (online.length > 0) conn.send(watchlistFrame('online', online));
+}
+
+/** Unbinds the connection from its user; tells watchers when it was the user's last socket. */
+export async function signOut(ctx: HandlerContext, conn: Connection): Promise<void> {
+  const user = conn.user;
+  if (!user) return;
+  conn.user = null;
+  ctx.localUsers.remove(conn, user.id);
+  for (const watched of user.watchlist) {
+    conn.channels.delete(watchersOf(watched));
+    ctx.subscribers.remove(conn, watchersOf(watched));
+  }
+  await ctx.channels.unsubscribe(conn, serverToUserChannel(user.id));
+  if (await ctx.adapter.users.signedOut(conn.app.id, user.id, conn.socketId)) {
+    ctx.adapter.broadcast(conn.app.id, watchersOf(user.id), watchlistFrame('offline', [user.id]));
+  }
+}
+
+function watchlistFrame(name: 'online' | 'offline', userIds: UserId[]): string {
+  return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
+}

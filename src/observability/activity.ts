@@ -1,0 +1,43 @@
+import { EventEmitter } from 'node:events';
+import type { TransportKind } from '../connection/transport.js';
+import type { AppId, ChannelName, EventName, SocketId, UserId } from '../protocol/types.js';
+
+/**
+ * What happens on this node, as typed events for whoever wants to watch
+ * (logs now; webhooks and the debug console later). Emitting with no
+ * listener costs a map lookup, so the hot path does not pay for it.
+ */
+export interface ActivityEvents {
+  connection_opened: { appId: AppId; socketId: SocketId; transport: TransportKind };
+  connection_closed: { appId: AppId; socketId: SocketId; transport: TransportKind };
+  subscribed: { appId: AppId; socketId: SocketId; channel: ChannelName };
+  unsubscribed: { appId: AppId; socketId: SocketId; channel: ChannelName };
+  channel_occupied: { appId: AppId; channel: ChannelName };
+  channel_vacated: { appId: AppId; channel: ChannelName };
+  member_added: { appId: AppId; channel: ChannelName; userId: UserId };
+  member_removed: { appId: AppId; channel: ChannelName; userId: UserId };
+  api_event: { appId: AppId; channel: ChannelName; event: EventName; data: string };
+  client_event: { appId: AppId; channel: ChannelName; event: EventName; data: string; socketId: SocketId; userId?: UserId };
+  error_sent: { appId: AppId; socketId: SocketId; code: number | null; message: string };
+}
+
+export class ActivityFeed {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(0);
+  }
+
+  on<K extends keyof ActivityEvents>(event: K, listener: (e: ActivityEvents[K]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<K extends keyof ActivityEvents>(event: K, payload: ActivityEvents[K]): void {
+    if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, payload);
+  }
+
+  watched<K extends keyof ActivityEvents>(event: K): boolean {
+    return this.emitter.listenerCount(event) > 0;
+  }
+}

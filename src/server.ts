@@ -1,0 +1,93 @@
+// Composes Herald from its parts; the only module that knows all of them.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import FindMyWay from 'find-my-way';
+import type { Adapter } from './adapter/adapter.js';
+import { LocalAdapter } from './adapter/local-adapter.js';
+import { registerHttpApi, sendJson } from './api/http-api.js';
+import { StaticAppStore, type AppStore } from './apps/app-store.js';
+import { ChannelService } from './channels/channel-service.js';
+import { LocalSubscribers } from './channels/local-subscribers.js';
+import type { Settings } from './config/settings.js';
+import { ConnectionRegistry } from './connection/connection-registry.js';
+import { Gateway } from './connection/gateway.js';
+import { FrameHandler } from './handlers/frame-handler.js';
+import { ActivityFeed } from './observability/activity.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { WebSocketTransportServer } from './transport/websocket.js';
+import { LocalUsers } from './users/local-users.js';
+
+export interface Herald {
+  readonly settings: Settings;
+  readonly log: Logger;
+  readonly activity: ActivityFeed;
+  readonly adapter: Adapter;
+  readonly connections: ConnectionRegistry;
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  listen(): Promise<number>;
+  /** Closes every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+export interface HeraldOptions {
+  readonly apps?: AppStore;
+  readonly logger?: Logger;
+}
+
+export function createHerald(settings: Settings, options: HeraldOptions = {}): Herald {
+  const log = options.logger ?? createLogger(settings.logLevel);
+  const apps = options.apps ?? new StaticAppStore(settings.apps);
+  const activity = new ActivityFeed();
+  const connections = new ConnectionRegistry(settings.activityTimeoutSeconds * 1000, settings.pongTimeoutSeconds * 1000);
+  const subscribers = new LocalSubscribers();
+  const localUsers = new LocalUsers();
+  const adapter: Adapter = new LocalAdapter(subscribers, connections, localUsers);
+  const channels = new ChannelService(adapter, subscribers, activity);
+  const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
+  const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds);
+  const websockets = new WebSocketTransportServer(gateway, log, { maxFrameBytes: settings.maxFrameBytes });
+
+  const router = FindMyWay({
+    ignoreTrailingSlash: true,
+    defaultRoute: (_req, res) => sendJson(res, 404, { error: 'Not found' }),
+  });
+  registerHttpApi(router, { apps, adapter, channels, activity, log, maxRequestBodyBytes: settings.maxRequestBodyBytes });
+  router.on('GET', '/', (_req, res) => sendJson(res, 200, { name: 'herald', status: 'ok' }));
+  router.on('GET', '/health', (_req, res) => sendJson(res, 200, { status: 'ok' }));
+  router.on('GET', '/ready', (_req, res) => sendJson(res, 200, { status: 'ready' }));
+
+  const http: Server = createServer((req, res) => router.lookup(req, res));
+  http.on('upgrade', (req, socket, head) => websockets.handleUpgrade(req, socket, head));
+  http.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  return {
+    settings,
+    log,
+    activity,
+    adapter,
+    connections,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(settings.port, settings.host, () => {
+          http.off('error', reject);
+          connections.startLivenessChecks();
+          const port = (http.address() as AddressInfo).port;
+          log.info({ host: settings.host, port }, 'herald listening');
+          resolve(port);
+        });
+      }),
+    close: async () => {
+      connections.stopLivenessChecks();
+      await websockets.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await adapter.close();
+    },
+  };
+}

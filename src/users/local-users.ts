@@ -1,0 +1,39 @@
+import type { Connection } from '../connection/connection.js';
+import { SocketError } from '../protocol/errors.js';
+import type { AppId, UserId } from '../protocol/types.js';
+
+/** The signed-in connections on this node, by user, so a user's sockets can be closed. */
+export class LocalUsers {
+  private readonly byUser = new Map<string, Set<Connection>>();
+
+  add(conn: Connection, userId: UserId): void {
+    const key = keyOf(conn.app.id, userId);
+    let set = this.byUser.get(key);
+    if (!set) {
+      set = new Set();
+      this.byUser.set(key, set);
+    }
+    set.add(conn);
+  }
+
+  remove(conn: Connection, userId: UserId): void {
+    const key = keyOf(conn.app.id, userId);
+    const set = this.byUser.get(key);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) this.byUser.delete(key);
+  }
+
+  /** Closes every connection of the user on this node; returns how many. */
+  terminate(appId: AppId, userId: UserId): number {
+    const set = this.byUser.get(keyOf(appId, userId));
+    if (!set) return 0;
+    const conns = [...set];
+    for (const conn of conns) {
+      conn.sendError(new SocketError('terminatedByApp', 'The app terminated this user\'s connections'));
+    }
+    return conns.length;
+  }
+}
+
+const keyOf = (appId: AppId, userId: UserId) => `${appId}\u0000${userId}`;
