@@ -1,6 +1,7 @@
 // Limits the Pusher Channels documentation sets for names and requests.
 export const ProtocolLimits = {
-  channelNameMaxLength: 200,
+  // Pusher counts the prefix (private-, presence-) in this.
+  channelNameMaxLength: 164,
   eventNameMaxLength: 200,
   userIdMaxLength: 200,
   /** Channels one HTTP event may target. */
