@@ -27,5 +27,20 @@ export interface Adapter {
   subscriptionCount(appId: AppId, channel: ChannelName): Promise<number>;
   connectionCount(appId: AppId): Promise<number>;
 
+  /** Connects to whatever the adapter shares state through; resolves once usable or given up on (never rejects). */
+  start(): Promise<void>;
+  /** False while cluster-wide state is unreachable (the readiness endpoint reports it). */
+  ready(): boolean;
   close(): Promise<void>;
 }
+
+/**
+ * A change of cluster-wide membership found by the adapter itself rather
+ * than by a client frame on this node: a dead node's presence members and
+ * users removed, or this node's own put back after Redis returned. The
+ * server turns each into the protocol's frames.
+ */
+export type ClusterChange =
+  | { readonly kind: 'member_added'; readonly appId: AppId; readonly channel: ChannelName; readonly userId: UserId; readonly userInfo: unknown }
+  | { readonly kind: 'member_removed'; readonly appId: AppId; readonly channel: ChannelName; readonly userId: UserId }
+  | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId };

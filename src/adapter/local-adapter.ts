@@ -40,5 +40,11 @@ export class LocalAdapter implements Adapter {
     return this.connections.count(appId);
   }
 
+  async start(): Promise<void> {}
+
+  ready(): boolean {
+    return true;
+  }
+
   async close(): Promise<void> {}
 }

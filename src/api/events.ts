@@ -45,7 +45,13 @@ export function parseTriggerRequest(app: App, body: Record<string, unknown>, whe
 
   const rawData = body.data;
   if (rawData === undefined) throw new HttpError('badRequest', `${where}: 'data' is missing`);
-  const data = typeof rawData === 'string' ? rawData : JSON.stringify(rawData);
+  let data: string;
+  try {
+    data = typeof rawData === 'string' ? rawData : JSON.stringify(rawData);
+  } catch {
+    // JSON.parse accepts any depth; JSON.stringify runs out of stack on absurd nesting.
+    throw new HttpError('badRequest', `${where}: 'data' is nested too deeply`);
+  }
   const size = Buffer.byteLength(data);
   if (size > app.maxEventPayloadBytes) {
     throw new HttpError('payloadTooLarge', `${where}: data is ${size} bytes, more than this app's limit of ${app.maxEventPayloadBytes}`);

@@ -103,13 +103,22 @@ export function registerHttpApi(router: FindMyWay.Instance<FindMyWay.HTTPVersion
   });
 }
 
-async function triggerResponse(deps: HttpApiDeps, app: App, triggers: TriggerRequest[], batch: boolean): Promise<unknown> {
+/** Publishes validated events; the debug console's event creator goes through here too. */
+export async function publishTriggers(
+  deps: Pick<HttpApiDeps, 'channels' | 'activity'>,
+  app: App,
+  triggers: readonly TriggerRequest[],
+): Promise<void> {
   for (const t of triggers) {
     for (const channel of t.channels) {
       await deps.channels.publish(app, { channel, event: t.name, data: t.data, except: t.socketId });
       deps.activity.emit('api_event', { appId: app.id, channel, event: t.name, data: t.data });
     }
   }
+}
+
+async function triggerResponse(deps: HttpApiDeps, app: App, triggers: TriggerRequest[], batch: boolean): Promise<unknown> {
+  await publishTriggers(deps, app, triggers);
   if (!triggers.some((t) => t.info.size > 0)) return {};
   if (batch) {
     return { batch: await Promise.all(triggers.map((t) => channelAttributes(deps.adapter, app, t.channels[0] as string, t.info))) };

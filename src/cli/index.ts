@@ -6,13 +6,16 @@ import { runStart } from './start.js';
 import { runTrigger } from './trigger.js';
 
 const USAGE = `Usage:
-  herald start [--host HOST] [--port PORT] [--config FILE]
-      Serve WebSocket and HTTP on one port (default 0.0.0.0:6001).
+  herald start [--host HOST] [--port PORT] [--config FILE] [--workers N]
+               [--adapter local|redis] [--redis-url URL] [--redis-prefix PREFIX]
+      Serve WebSocket and HTTP on one port (default 0.0.0.0:6001); with
+      --workers N, N processes share the port (needs the Redis adapter).
   herald trigger --channel C --event E [--data JSON] [--port PORT | --url URL]
       Send a signed event through the HTTP API of a running Herald.
 
 Environment: HERALD_HOST, HERALD_PORT, HERALD_CONFIG, HERALD_LOG_LEVEL,
-HERALD_APP_ID / HERALD_APP_KEY / HERALD_APP_SECRET (or PUSHER_APP_*).`;
+HERALD_APP_ID / HERALD_APP_KEY / HERALD_APP_SECRET (or PUSHER_APP_*),
+HERALD_ADAPTER, HERALD_REDIS_URL, HERALD_REDIS_PREFIX, HERALD_WORKERS.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -20,7 +23,15 @@ async function main(argv: string[]): Promise<number> {
     case 'start': {
       const { values } = parseArgs({
         args: rest,
-        options: { host: { type: 'string' }, port: { type: 'string' }, config: { type: 'string' } },
+        options: {
+          host: { type: 'string' },
+          port: { type: 'string' },
+          config: { type: 'string' },
+          workers: { type: 'string' },
+          adapter: { type: 'string' },
+          'redis-url': { type: 'string' },
+          'redis-prefix': { type: 'string' },
+        },
         strict: true,
       });
       return runStart(loadSettings({ flags: values }));

@@ -30,7 +30,12 @@ const fileSchema = z
     port: portSchema.optional(),
     logLevel: z.string().optional(),
     activityTimeoutSeconds: z.number().int().positive().optional(),
+    consoleToken: z.string().min(16).optional(),
     apps: z.array(appSchema).optional(),
+    adapter: z.enum(['local', 'redis']).optional(),
+    redisUrl: z.string().min(1).optional(),
+    redisPrefix: z.string().min(1).optional(),
+    workers: z.number().int().positive().optional(),
   })
   .strict();
 
@@ -51,15 +56,53 @@ export interface Settings {
   readonly maxRequestBodyBytes: number;
   /** True when no app was configured and the development app is in use. */
   readonly usingDevelopmentApp: boolean;
+  /** pusher-js's HTTP fallback transports (xhr_streaming, xhr_polling), served on the same port. */
+  readonly httpFallback: HttpFallbackSettings;
+  /** Where cluster-wide state lives: this process alone, or Redis shared by every node. */
+  readonly adapter: 'local' | 'redis';
+  readonly redisUrl: string;
+  /** Prefix of every Redis key and pub/sub channel, so several clusters can share one Redis. */
+  readonly redisPrefix: string;
+  /** How often a node tells the others it is alive (milliseconds). */
+  readonly nodeHeartbeatMs: number;
+  /** A node silent this long is dead: its presence members and users are removed (milliseconds). */
+  readonly nodeTimeoutMs: number;
+  /** Worker processes `herald start` runs on the same port (node:cluster). */
+  readonly workers: number;
+  /** Admin token of the debug console at /console; null leaves the console off. */
+  readonly consoleToken: string | null;
 }
+
+export interface HttpFallbackSettings {
+  readonly enabled: boolean;
+  /** A session with no request from its client for this long is closed (presence members leave). */
+  readonly sessionTimeoutMs: number;
+  /** A silent stream gets a heartbeat, and a waiting poll is answered, this often. */
+  readonly heartbeatIntervalMs: number;
+  /** A stream is handed over to a fresh request at this age, before a proxy cuts it. */
+  readonly maxStreamAgeMs: number;
+  /** Messages waiting for a client that does not collect them; beyond this its session is closed (4100). */
+  readonly maxBufferedBytes: number;
+}
+
+export const DEFAULT_HTTP_FALLBACK: HttpFallbackSettings = {
+  enabled: true,
+  sessionTimeoutMs: 10_000,
+  heartbeatIntervalMs: 25_000,
+  maxStreamAgeMs: 5 * 60_000,
+  maxBufferedBytes: 1024 * 1024,
+};
 
 export const DEVELOPMENT_APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' } as const;
 
 export interface SettingsInput {
   env?: NodeJS.ProcessEnv;
-  flags?: { host?: string; port?: string; config?: string };
+  flags?: { host?: string; port?: string; config?: string; workers?: string; adapter?: string; 'redis-url'?: string; 'redis-prefix'?: string };
   /** Overrides applied last; used by tests and embedders. */
-  overrides?: Partial<Omit<Settings, 'apps'>> & { apps?: Array<z.input<typeof appSchema>> };
+  overrides?: Partial<Omit<Settings, 'apps' | 'httpFallback'>> & {
+    apps?: Array<z.input<typeof appSchema>>;
+    httpFallback?: Partial<HttpFallbackSettings>;
+  };
 }
 
 export class SettingsError extends Error {}
@@ -72,6 +115,7 @@ export function loadSettings({ env = process.env, flags = {}, overrides = {} }: 
   let apps: App[] = [...(file.apps ?? [])].map((a) => appSchema.parse(a));
   if (envApp) apps.push(envApp);
   if (overrides.apps) apps = overrides.apps.map((a) => parse(appSchema, a, 'app'));
+  assertDistinctApps(apps);
   const usingDevelopmentApp = apps.length === 0;
   if (usingDevelopmentApp) {
     apps = [appSchema.parse({ ...DEVELOPMENT_APP, clientEvents: true, userAuthentication: true })];
@@ -90,7 +134,49 @@ export function loadSettings({ env = process.env, flags = {}, overrides = {} }: 
     maxFrameBytes: overrides.maxFrameBytes ?? 256 * 1024,
     maxRequestBodyBytes: overrides.maxRequestBodyBytes ?? 1024 * 1024,
     usingDevelopmentApp,
+    httpFallback: { ...DEFAULT_HTTP_FALLBACK, enabled: env.HERALD_HTTP_FALLBACK !== 'false', ...overrides.httpFallback },
+    ...clusterSettings(env, flags, file, overrides),
+    consoleToken:
+      overrides.consoleToken ??
+      parse(z.string().min(16, 'use at least 16 characters').nullable(), env.HERALD_CONSOLE_TOKEN || file.consoleToken || null, 'console token'),
   };
+}
+
+type ClusterSettings = Pick<Settings, 'adapter' | 'redisUrl' | 'redisPrefix' | 'nodeHeartbeatMs' | 'nodeTimeoutMs' | 'workers'>;
+
+function clusterSettings(
+  env: NodeJS.ProcessEnv,
+  flags: NonNullable<SettingsInput['flags']>,
+  file: z.infer<typeof fileSchema>,
+  overrides: NonNullable<SettingsInput['overrides']>,
+): ClusterSettings {
+  const ms = z.coerce.number().int().positive();
+  const out: ClusterSettings = {
+    adapter: overrides.adapter ?? parse(z.enum(['local', 'redis']), flags.adapter ?? env.HERALD_ADAPTER ?? file.adapter ?? 'local', 'adapter'),
+    redisUrl: overrides.redisUrl ?? parse(z.string().min(1), flags['redis-url'] ?? env.HERALD_REDIS_URL ?? file.redisUrl ?? 'redis://127.0.0.1:6379', 'Redis URL'),
+    redisPrefix: overrides.redisPrefix ?? parse(z.string().min(1), flags['redis-prefix'] ?? env.HERALD_REDIS_PREFIX ?? file.redisPrefix ?? 'herald', 'Redis prefix'),
+    nodeHeartbeatMs: overrides.nodeHeartbeatMs ?? parse(ms, env.HERALD_NODE_HEARTBEAT_MS ?? 1000, 'node heartbeat'),
+    nodeTimeoutMs: overrides.nodeTimeoutMs ?? parse(ms, env.HERALD_NODE_TIMEOUT_MS ?? 5000, 'node timeout'),
+    workers: overrides.workers ?? parse(z.coerce.number().int().positive().max(256), flags.workers ?? env.HERALD_WORKERS ?? file.workers ?? 1, 'workers'),
+  };
+  if (out.nodeTimeoutMs < 2 * out.nodeHeartbeatMs) {
+    throw new SettingsError('invalid node timeout: HERALD_NODE_TIMEOUT_MS must be at least twice HERALD_NODE_HEARTBEAT_MS');
+  }
+  if (out.workers > 1 && out.adapter !== 'redis') {
+    throw new SettingsError('--workers above 1 needs the Redis adapter so that the workers act as one server: set HERALD_ADAPTER=redis (and HERALD_REDIS_URL)');
+  }
+  return out;
+}
+
+/** Two apps with one id or key would make lookups ambiguous: refuse them at start, naming the value. */
+function assertDistinctApps(apps: readonly App[]): void {
+  for (const field of ['id', 'key'] as const) {
+    const seen = new Set<string>();
+    for (const app of apps) {
+      if (seen.has(app[field])) throw new SettingsError(`invalid apps: two apps share the ${field} '${app[field]}'`);
+      seen.add(app[field]);
+    }
+  }
 }
 
 /** The app given by HERALD_APP_* or, for a Laravel `.env`, PUSHER_APP_*. */

@@ -34,11 +34,24 @@ export async function handleClientEvent(ctx: HandlerContext, conn: Connection, f
   if (!conn.takeClientEventBudget()) {
     throw new SocketError('clientEventRateLimited', `Client event ${event} rejected: more than ${app.clientEventsPerSecond} client events per second`);
   }
-  const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? {});
+  const data = clientEventData(frame);
   if (Buffer.byteLength(data) > app.maxEventPayloadBytes) {
     throw new SocketError('payloadTooLarge', `Client event ${event} rejected: data is larger than ${app.maxEventPayloadBytes} bytes`);
   }
   const userId = member?.user_id;
   await ctx.channels.publish(app, { channel, event, data, except: conn.socketId, userId });
   ctx.activity.emit('client_event', { appId: app.id, channel, event, data, socketId: conn.socketId, userId });
+}
+
+/** The event's data as relayed on the wire: strings as sent, anything else JSON-encoded. */
+function clientEventData(frame: InboundFrame): string {
+  if (typeof frame.data === 'string') return frame.data;
+  try {
+    return JSON.stringify(frame.data ?? {});
+  } catch {
+    // JSON.parse takes any depth but JSON.stringify recurses: data nested
+    // deeper than the stack allows cannot be re-encoded, so it is refused
+    // like any other bad client event rather than failing as an internal error.
+    throw new SocketError('clientEventRejected', `Client event ${frame.event} rejected: data is nested too deeply`);
+  }
 }

@@ -69,6 +69,6 @@ export async function signOut(ctx: HandlerContext, conn: Connection): Promise<vo
   }
 }
 
-function watchlistFrame(name: 'online' | 'offline', userIds: UserId[]): string {
+export function watchlistFrame(name: 'online' | 'offline', userIds: UserId[]): string {
   return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
 }

@@ -19,6 +19,8 @@ export interface ActivityEvents {
   api_event: { appId: AppId; channel: ChannelName; event: EventName; data: string };
   client_event: { appId: AppId; channel: ChannelName; event: EventName; data: string; socketId: SocketId; userId?: UserId };
   error_sent: { appId: AppId; socketId: SocketId; code: number | null; message: string };
+  /** One webhook request, after it was answered or failed; no URL, which may carry credentials. */
+  webhook_sent: { appId: AppId; events: string[]; status: number | null; error?: string };
 }
 
 export class ActivityFeed {

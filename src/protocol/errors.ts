@@ -24,6 +24,8 @@ export const SocketErrors = {
   noProtocolVersion: { code: 4008, behaviour: 'close' },
   unauthorized: { code: 4009, behaviour: 'close' },
   overCapacity: { code: 4100, behaviour: 'close' },
+  /** Sent as a close code only: the client should reconnect at once (to another node, or this one restarted). */
+  serverShuttingDown: { code: 4200, behaviour: 'close' },
   pongNotReceived: { code: 4201, behaviour: 'close' },
   inactivity: { code: 4202, behaviour: 'close' },
   clientEventRateLimited: { code: 4301, behaviour: 'keep-open' },

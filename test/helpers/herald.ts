@@ -5,6 +5,8 @@ import Pusher from 'pusher';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { createHerald, type Herald } from '../../src/server.js';
 import { PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { frameData, rawSocket, type RawSocket } from './raw-socket.js';
+import { withTimeout } from './wait.js';
 
 export const APP = { id: 'test-app', key: 'test-key', secret: 'test-secret' } as const;
 
@@ -72,4 +74,74 @@ export async function startHerald(
     close: () => herald.close(),
   };
   return running;
+}
+
+/** A raw socket (see raw-socket.ts) to this Herald, once the server has given it its socket id. */
+export async function establishedRawSocket(
+  h: RunningHerald,
+  t: TestContext | null,
+  key: string = APP.key,
+): Promise<RawSocket & { readonly socketId: string }> {
+  const socket = rawSocket(h.port, t, { key });
+  const established = await socket.nextEvent('pusher:connection_established');
+  return Object.assign(socket, { socketId: frameData<{ socket_id: string }>(established).socket_id });
+}
+
+/**
+ * Resolves once the server has finished cleaning up after a connection
+ * (channels left, members removed, user signed out). Call it before the
+ * connection goes away.
+ */
+export function serverClosed(h: RunningHerald, socketId: string): Promise<void> {
+  let stop = () => {};
+  const done = new Promise<void>((resolve) => {
+    stop = h.herald.activity.on('connection_closed', (e) => {
+      if (e.socketId === socketId) resolve();
+    });
+  });
+  return withTimeout(done, `the server to clean up after ${socketId}`).finally(() => stop());
+}
+
+export interface SignedClientOptions {
+  /** Signs channel authorizations and sign-ins; the app's own SDK client by default. */
+  readonly sdk?: Pusher;
+  /** channel_data for presence channels. */
+  readonly presence?: Pusher.PresenceChannelData;
+  /** user_data for `signin()`. */
+  readonly user?: Pusher.UserChannelData;
+  readonly key?: string;
+}
+
+/**
+ * A pusher-js client whose channel authorization and user authentication are
+ * answered in process by the `pusher` SDK, as an app's auth endpoint would.
+ */
+export function signedClient(h: RunningHerald, t: TestContext | null, opts: SignedClientOptions = {}): PusherJS {
+  const sdk = opts.sdk ?? h.sdk();
+  return h.client(
+    t,
+    {
+      channelAuthorization: {
+        customHandler: ({ socketId, channelName }, callback) => {
+          try {
+            const presence = channelName.startsWith('presence-') ? opts.presence : undefined;
+            callback(null, sdk.authorizeChannel(socketId, channelName, presence));
+          } catch (err) {
+            callback(err as Error, null);
+          }
+        },
+      },
+      userAuthentication: {
+        customHandler: ({ socketId }, callback) => {
+          try {
+            if (!opts.user) throw new Error('this client has no user to sign in as');
+            callback(null, sdk.authenticateUser(socketId, opts.user));
+          } catch (err) {
+            callback(err as Error, null);
+          }
+        },
+      },
+    },
+    opts.key,
+  );
 }

@@ -59,3 +59,26 @@ export async function subscribed(client: PusherJS, name: string): Promise<Return
   );
   return channel;
 }
+
+/** A message as pusher-js decoded it, before it reaches a channel. */
+export interface ReceivedMessage {
+  readonly event: string;
+  readonly channel?: string;
+  readonly data?: unknown;
+}
+
+/** Records every message the client receives from now on, oldest first. */
+export function recordMessages(client: PusherJS): ReceivedMessage[] {
+  const messages: ReceivedMessage[] = [];
+  client.connection.bind('message', (m: ReceivedMessage) => messages.push(m));
+  return messages;
+}
+
+/** The first recorded message, already received or still to come, that matches. */
+export function waitForMessage(
+  messages: ReceivedMessage[],
+  match: (m: ReceivedMessage) => boolean,
+  what: string,
+): Promise<ReceivedMessage> {
+  return waitFor(() => messages.find(match), what) as Promise<ReceivedMessage>;
+}

@@ -1,0 +1,93 @@
+// The client processes of a scenario: spawned, commanded over IPC with typed
+// commands, and stopped when the scenario ends.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CommandArgs, CommandName, CommandResults, Reply } from '../client/commands.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('../client/worker.ts', import.meta.url));
+/** Spread connections over several loopback source addresses so no one address runs out of ephemeral ports. */
+let nextSourceAddress = 0;
+
+export function nextLoopbackAddress(): string {
+  const n = nextSourceAddress++ % 250;
+  return `127.0.0.${n + 2}`;
+}
+
+class ClientProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+
+  constructor(
+    readonly index: number,
+    readonly localAddress: string,
+    private readonly child: ChildProcess,
+  ) {
+    child.on('message', (reply: Reply) => {
+      const w = this.waiting.get(reply.id);
+      if (!w) return;
+      this.waiting.delete(reply.id);
+      if (reply.ok) w.resolve(reply.result);
+      else w.reject(new Error(`client ${index}: ${reply.error}`));
+    });
+    child.on('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`client ${index} exited (${code ?? 'signal'})`));
+      this.waiting.clear();
+    });
+  }
+
+  run<K extends CommandName>(type: K, args: CommandArgs[K]): Promise<CommandResults[K]> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: (v) => resolve(v as CommandResults[K]), reject });
+      this.child.send({ id, type, args });
+    });
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      this.child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+export class ClientPool {
+  private constructor(readonly clients: readonly ClientProcess[]) {}
+
+  static async start(count: number): Promise<ClientPool> {
+    const clients = Array.from({ length: count }, (_, i) => {
+      const child = fork(WORKER_SCRIPT, [], {
+        execArgv: ['--import', 'tsx'],
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      return new ClientProcess(i, nextLoopbackAddress(), child);
+    });
+    await Promise.all(clients.map((c) => c.run('resetStats', {})));
+    return new ClientPool(clients);
+  }
+
+  get size(): number {
+    return this.clients.length;
+  }
+
+  /** Runs a command on every client, with arguments chosen per client. */
+  all<K extends CommandName>(type: K, args: (client: ClientProcess) => CommandArgs[K]): Promise<Array<CommandResults[K]>> {
+    return Promise.all(this.clients.map((c) => c.run(type, args(c))));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.clients.map((c) => c.run('close', {})));
+    await Promise.all(this.clients.map((c) => c.stop()));
+  }
+}
+
+/** Splits `total` into `parts` near-equal shares. */
+export function shares(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}

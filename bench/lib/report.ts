@@ -1,0 +1,50 @@
+// The human-readable table printed after the JSON lines.
+import type { ScenarioResult } from '../scenarios/common.js';
+
+export function formatTable(results: readonly ScenarioResult[]): string {
+  const header = ['scenario', 'workers', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU/unit', 'server RSS', 'notes'];
+  const rows = results.map((r) => [
+    r.scenario,
+    String(r.workers),
+    r.throughputUnit ? `${formatNumber(r.throughput)} ${r.throughputUnit}` : '-',
+    ms(r.latency?.p50Ms),
+    ms(r.latency?.p95Ms),
+    ms(r.latency?.p99Ms),
+    ms(r.latency?.maxMs),
+    r.serverCpuMicrosPerUnit === null ? '-' : `${r.serverCpuMicrosPerUnit} µs`,
+    r.serverRssBytes === null ? '-' : `${Math.round(r.serverRssBytes / (1024 * 1024))} MB`,
+    [notes(r), ...r.problems].filter(Boolean).join('; '),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function notes(r: ScenarioResult): string {
+  const d = r.details;
+  switch (r.scenario) {
+    case 'connect':
+      return `${d.connections} in ${d.secondsToAllEstablished} s, ${d.serverRssPerConnectionKB} KB/conn`;
+    case 'fanout':
+    case 'fanout-saturation':
+      return `${d.subscribers} subs, ${d.offeredMessagesPerSecond} msg/s offered, ratio ${d.deliveryRatio}, out of order ${d.outOfOrder}`;
+    case 'publish':
+      return `${d.concurrency} clients, ${d.errors} errors`;
+    case 'channels':
+      return `${d.channels} channels, ${d.offeredEventsPerSecond} events/s offered, ratio ${d.deliveryRatio}`;
+    case 'presence':
+      return `${d.churners} churners, ${d.offeredJoinsPerSecond} joins/s offered, latency = member_added`;
+    case 'hold':
+      return `${d.connections} held ${d.seconds} s, ${d.pongs}/${d.pingsSent} pongs, ${d.serverRssPerConnectionKB} KB/conn`;
+    default:
+      return '';
+  }
+}
+
+function ms(value: number | null | undefined): string {
+  return value === null || value === undefined ? '-' : String(value);
+}
+
+function formatNumber(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}

@@ -1,0 +1,160 @@
+// Command-line flags of `npm run bench`, with the sizes of the default run.
+import { parseArgs } from 'node:util';
+import type { AppCredentials } from './lib/http-api.js';
+
+export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'hold'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+/** `hold` takes over a minute and most of the descriptors: only on request. */
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence'];
+
+export interface BenchOptions {
+  readonly scenarios: readonly ScenarioName[];
+  /** Worker counts to run each scenario with (`herald start --workers N`). */
+  readonly workers: readonly number[];
+  readonly external: { host: string; port: number; pid: number | null } | null;
+  readonly app: AppCredentials;
+  readonly clients: number;
+  readonly payloadBytes: number;
+  readonly connect: { connections: number };
+  readonly fanout: { subscribers: number; messages: number; rate: number; saturationRate: number; saturationSeconds: number };
+  readonly publish: { concurrency: number; seconds: number; subscribers: number };
+  readonly channels: { channels: number; rate: number; seconds: number };
+  readonly presence: { channels: number; watchers: number; churners: number; rate: number; seconds: number };
+  readonly hold: { connectionsPerWorker: number; seconds: number; pingEverySeconds: number };
+  readonly jsonOnly: boolean;
+  /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
+  readonly profileDir: string | null;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+Starts Herald from dist/ (built first if missing) for every scenario, drives it
+with raw WebSocket clients in child processes over loopback, and prints a table
+and one JSON line per scenario.
+
+  --scenario NAME[,NAME]   ${SCENARIOS.join(', ')} (default: all but hold)
+  --workers N[,N]          herald start --workers N (default 1, plus 2 when supported)
+  --clients N              client processes (default 2)
+  --payload-bytes N        event payload size (default 100)
+  --connections N          connect: connections to open (default 10000)
+  --subscribers N          fanout: subscribers on one channel (default 5000)
+  --messages N             fanout: messages at --rate (default 100)
+  --rate N                 fanout: messages per second (default 10)
+  --saturation-rate N      fanout: messages per second offered at saturation (default 40)
+  --saturation-seconds N   fanout: seconds at saturation (default 5)
+  --publish-concurrency N  publish: concurrent keep-alive HTTP clients (default 50)
+  --publish-seconds N      publish: seconds of triggering (default 5)
+  --publish-subscribers N  publish: subscribers of the channel (default 5)
+  --channels N             channels: channels with one subscriber each (default 2000)
+  --channel-rate N         channels: events per second to random channels (default 5000)
+  --channel-seconds N      channels: seconds (default 5)
+  --presence-channels N    presence: channels (default 20)
+  --presence-watchers N    presence: members staying on each channel, timing member_added (default 5)
+  --presence-churners N    presence: connections joining and leaving (default 400)
+  --presence-rate N        presence: joins per second offered (default 1000)
+  --presence-seconds N     presence: seconds of churn (default 5)
+  --hold-connections N     hold: connections per server worker (default 19000)
+  --hold-seconds N         hold: seconds to hold them with pings flowing (default 60)
+  --host H --port P        benchmark a running server instead of starting one
+  --server-pid PID         its process, for CPU and memory figures
+  --app-id --key --secret  app credentials (default bench-app / bench-key / bench-secret)
+  --json                   print only the JSON lines
+  --cpu-prof DIR           write the server's CPU profile of each scenario to DIR (node --cpu-prof)
+`;
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      scenario: { type: 'string', multiple: true },
+      workers: { type: 'string' },
+      clients: { type: 'string' },
+      'payload-bytes': { type: 'string' },
+      connections: { type: 'string' },
+      subscribers: { type: 'string' },
+      messages: { type: 'string' },
+      rate: { type: 'string' },
+      'saturation-rate': { type: 'string' },
+      'saturation-seconds': { type: 'string' },
+      'publish-concurrency': { type: 'string' },
+      'publish-seconds': { type: 'string' },
+      'publish-subscribers': { type: 'string' },
+      channels: { type: 'string' },
+      'channel-rate': { type: 'string' },
+      'channel-seconds': { type: 'string' },
+      'presence-channels': { type: 'string' },
+      'presence-watchers': { type: 'string' },
+      'presence-churners': { type: 'string' },
+      'presence-rate': { type: 'string' },
+      'presence-seconds': { type: 'string' },
+      'hold-connections': { type: 'string' },
+      'hold-seconds': { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'server-pid': { type: 'string' },
+      'app-id': { type: 'string' },
+      key: { type: 'string' },
+      secret: { type: 'string' },
+      json: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
+    },
+  });
+  if (values.help) return 'help';
+  const int = (name: string, raw: string | undefined, fallback: number, min = 1): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, got '${raw}'`);
+    return n;
+  };
+  const scenarios = (values.scenario ?? []).flatMap((s) => s.split(',')).filter(Boolean);
+  for (const s of scenarios) {
+    if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario '${s}': choose from ${SCENARIOS.join(', ')}`);
+  }
+  const workers = values.workers === undefined ? [] : values.workers.split(',').map((w) => int('workers', w, 1));
+  if (values.host !== undefined && values.port === undefined) throw new Error('--host needs --port');
+  return {
+    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : DEFAULT_SCENARIOS,
+    workers,
+    external:
+      values.port === undefined
+        ? null
+        : { host: values.host ?? '127.0.0.1', port: int('port', values.port, 1), pid: values['server-pid'] ? int('server-pid', values['server-pid'], 1) : null },
+    app: { id: values['app-id'] ?? 'bench-app', key: values.key ?? 'bench-key', secret: values.secret ?? 'bench-secret' },
+    clients: int('clients', values.clients, 2),
+    payloadBytes: int('payload-bytes', values['payload-bytes'], 100, 40),
+    connect: { connections: int('connections', values.connections, 10_000) },
+    fanout: {
+      subscribers: int('subscribers', values.subscribers, 5000),
+      messages: int('messages', values.messages, 100),
+      rate: int('rate', values.rate, 10),
+      saturationRate: int('saturation-rate', values['saturation-rate'], 40),
+      saturationSeconds: int('saturation-seconds', values['saturation-seconds'], 5),
+    },
+    publish: {
+      concurrency: int('publish-concurrency', values['publish-concurrency'], 50),
+      seconds: int('publish-seconds', values['publish-seconds'], 5),
+      subscribers: int('publish-subscribers', values['publish-subscribers'], 5, 0),
+    },
+    channels: {
+      channels: int('channels', values.channels, 2000),
+      rate: int('channel-rate', values['channel-rate'], 5000),
+      seconds: int('channel-seconds', values['channel-seconds'], 5),
+    },
+    presence: {
+      channels: int('presence-channels', values['presence-channels'], 20),
+      watchers: int('presence-watchers', values['presence-watchers'], 5),
+      churners: int('presence-churners', values['presence-churners'], 400),
+      rate: int('presence-rate', values['presence-rate'], 1000),
+      seconds: int('presence-seconds', values['presence-seconds'], 5),
+    },
+    hold: {
+      connectionsPerWorker: int('hold-connections', values['hold-connections'], 19_000),
+      seconds: int('hold-seconds', values['hold-seconds'], 60),
+      pingEverySeconds: 10,
+    },
+    jsonOnly: values.json ?? false,
+    profileDir: values['cpu-prof'] ?? null,
+  };
+}

@@ -1,0 +1,106 @@
+// `npm run bench`: runs the scenarios against a fresh Herald each (or a given
+// server) and prints one JSON line per scenario, then a table of them all.
+// Benchmarks print figures; they assert nothing.
+import { cpus } from 'node:os';
+import { DEFAULT_SCENARIOS, parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
+import { channelsScenario } from './scenarios/channels.js';
+import type { ScenarioContext, ScenarioResult } from './scenarios/common.js';
+import { connectScenario } from './scenarios/connect.js';
+import { fanoutScenario } from './scenarios/fanout.js';
+import { holdScenario } from './scenarios/hold.js';
+import { presenceScenario } from './scenarios/presence.js';
+import { publishScenario } from './scenarios/publish.js';
+import { formatTable } from './lib/report.js';
+import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type ServerUnderTest } from './lib/server.js';
+
+const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult | ScenarioResult[]>> = {
+  connect: connectScenario,
+  fanout: fanoutScenario,
+  publish: publishScenario,
+  channels: channelsScenario,
+  presence: presenceScenario,
+  hold: holdScenario,
+};
+
+async function main(): Promise<number> {
+  let options: BenchOptions | 'help';
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error(`bench: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const log = (message: string) => {
+    if (!options.jsonOnly) console.error(`[bench] ${message}`);
+  };
+
+  let workerCounts = options.workers;
+  if (!options.external) {
+    ensureBuilt();
+    const supportsWorkers = cliSupportsWorkers();
+    if (workerCounts.length === 0) workerCounts = supportsWorkers ? [1, 2] : [1];
+    if (!supportsWorkers && workerCounts.some((w) => w > 1)) {
+      log('this build of herald start has no --workers flag: running with one process only');
+      workerCounts = [1];
+    }
+    if (!supportsWorkers) log('herald start has no --workers yet: the --workers 2 runs are skipped');
+  } else {
+    workerCounts = [workerCounts[0] ?? 1];
+  }
+  log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
+  log(`scenarios: ${options.scenarios.join(', ')}${options.scenarios === DEFAULT_SCENARIOS ? ' (default)' : ''}; workers: ${workerCounts.join(', ')}`);
+
+  const results: ScenarioResult[] = [];
+  const startedAt = Date.now();
+  for (const workers of workerCounts) {
+    for (const scenario of options.scenarios) {
+      log(`${scenario} (workers ${workers})…`);
+      let server: ServerUnderTest | null = null;
+      try {
+        server = options.external
+          ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
+          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}` });
+        const ctx: ScenarioContext = { server, options, workers, log };
+        const outcome = await RUNNERS[scenario](ctx);
+        for (const result of Array.isArray(outcome) ? outcome : [outcome]) {
+          results.push(result);
+          console.log(JSON.stringify(result));
+        }
+      } catch (err) {
+        const failed: ScenarioResult = {
+          scenario,
+          workers,
+          throughput: 0,
+          throughputUnit: '',
+          latency: null,
+          serverCpuMicrosPerUnit: null,
+          serverRssBytes: null,
+          problems: [`scenario failed: ${(err as Error).message}`],
+          details: {},
+        };
+        results.push(failed);
+        console.log(JSON.stringify(failed));
+      } finally {
+        await server?.stop();
+      }
+    }
+  }
+  if (!options.jsonOnly) {
+    console.log('');
+    console.log(formatTable(results));
+    console.log(`\n${results.length} results in ${Math.round((Date.now() - startedAt) / 1000)} s; server CPU is user+system time of the server's process tree per unit of work.`);
+  }
+  return results.some((r) => r.problems.length > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

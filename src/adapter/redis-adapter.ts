@@ -1,0 +1,256 @@
+import { randomUUID } from 'node:crypto';
+import type { LocalSubscribers } from '../channels/local-subscribers.js';
+import type { ConnectionRegistry } from '../connection/connection-registry.js';
+import type { Logger } from '../observability/logger.js';
+import { ProtocolLimits } from '../protocol/limits.js';
+import type { LocalUsers } from '../users/local-users.js';
+import type { Adapter, ClusterChange } from './adapter.js';
+import { RedisCacheStore } from './redis/cache-store.js';
+import { RedisKeys } from './redis/keys.js';
+import { RedisLink } from './redis/link.js';
+import { NodeLiveness } from './redis/liveness.js';
+import { NodeEntries } from './redis/membership.js';
+import {
+  decodeBroadcast,
+  decodeControl,
+  decodeReply,
+  encodeBroadcast,
+  type ControlMessage,
+  type NodeAnswer,
+  type NodeQuery,
+  type ReplyMessage,
+} from './redis/messages.js';
+import { RedisPresenceStore } from './redis/presence-store.js';
+import { RedisUserDirectory } from './redis/user-directory.js';
+import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
+
+export interface RedisAdapterOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly heartbeatMs: number;
+  readonly nodeTimeoutMs: number;
+  readonly log: Logger;
+  /** Membership changes found by the cluster itself (dead nodes, resync), to announce to clients. */
+  readonly onClusterChange: (change: ClusterChange) => void;
+}
+
+/** How long a cluster query waits for the other nodes before answering with those that replied. */
+const QUERY_TIMEOUT_MS = 1000;
+/** How long `start` waits for Redis before serving anyway (not ready, reconnecting). */
+const START_WAIT_MS = 5000;
+
+interface PendingQuery {
+  readonly waitingFor: Set<NodeId>;
+  readonly answers: NodeAnswer[];
+  readonly done: () => void;
+}
+
+/**
+ * Many Herald nodes acting as one through Redis. Message routing is pub/sub:
+ * each broadcast is one PUBLISH of the frame encoded once, every node
+ * receives it once and writes it to its own subscribers. Shared state
+ * (presence, cache, users) lives in Redis keys; questions about connections
+ * (channels, counts) are asked of every live node, which answers for its own.
+ * Node liveness is a heartbeat (see NodeLiveness).
+ */
+export class RedisAdapter implements Adapter {
+  readonly node: NodeId = randomUUID();
+  readonly presence: RedisPresenceStore;
+  readonly cache: RedisCacheStore;
+  readonly users: RedisUserDirectory;
+
+  private readonly keys: RedisKeys;
+  private readonly link: RedisLink;
+  private readonly liveness: NodeLiveness;
+  private readonly pending = new Map<string, PendingQuery>();
+  private readonly log: Logger;
+  private droppedWhileDown = 0;
+
+  constructor(
+    private readonly subscribers: LocalSubscribers,
+    private readonly connections: ConnectionRegistry,
+    private readonly localUsers: LocalUsers,
+    options: RedisAdapterOptions,
+  ) {
+    this.log = options.log.child({ node: this.node.slice(0, 8) });
+    this.keys = new RedisKeys(options.prefix);
+    this.link = new RedisLink(options.url, this.log);
+    const entries = new NodeEntries();
+    this.presence = new RedisPresenceStore(this.link, this.keys, this.node, entries);
+    this.users = new RedisUserDirectory(this.link, this.keys, this.node, entries);
+    this.cache = new RedisCacheStore(this.link, this.keys, ProtocolLimits.cacheTtlSeconds * 1000);
+    this.liveness = new NodeLiveness(
+      this.link,
+      this.keys,
+      this.node,
+      entries,
+      { heartbeatMs: options.heartbeatMs, timeoutMs: options.nodeTimeoutMs },
+      (changes) => changes.forEach(options.onClusterChange),
+      this.log,
+    );
+    this.link.subscriber.on('message', (topic: string, text: string) => this.received(topic, text));
+    // Subscriptions are restored by the client itself after a reconnect; the
+    // heartbeat then resynchronises membership.
+    this.link.subscriber.on('ready', () => {
+      if (this.link.subscriber.status === 'ready') void this.beatSoon();
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.link.connect(START_WAIT_MS);
+    if (this.link.usable) {
+      try {
+        await this.link.subscriber.subscribe(this.keys.broadcastTopic, this.keys.controlTopic, this.keys.replyTopic(this.node));
+      } catch (err) {
+        this.link.failed('subscribe', err);
+      }
+      await this.liveness.beat();
+    } else {
+      this.log.error('Redis is not reachable at start: serving local clients only until it is');
+    }
+    this.liveness.start();
+  }
+
+  ready(): boolean {
+    return this.link.usable && this.liveness.registered;
+  }
+
+  broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
+    this.subscribers.deliver(appId, channel, frame, except);
+    if (!this.link.usable) {
+      // Visible, not silent: counted and logged as the outage goes on.
+      if (this.droppedWhileDown++ % 1000 === 0) {
+        this.log.warn({ dropped: this.droppedWhileDown }, 'Redis unavailable: events reach only this node\'s clients');
+      }
+      return;
+    }
+    this.droppedWhileDown = 0;
+    this.link.commands
+      .publish(this.keys.broadcastTopic, encodeBroadcast({ from: this.node, appId, channel, except, frame }))
+      .catch((err: unknown) => this.link.failed('broadcast', err));
+  }
+
+  async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
+    this.localUsers.terminate(appId, userId);
+    await this.control({ type: 'terminate_user', from: this.node, appId, userId });
+  }
+
+  async channels(appId: AppId): Promise<Map<ChannelName, number>> {
+    const merged = this.subscribers.channels(appId);
+    for (const answer of await this.ask({ kind: 'channels', appId })) {
+      if (answer.kind !== 'channels') continue;
+      for (const [name, count] of answer.channels) merged.set(name, (merged.get(name) ?? 0) + count);
+    }
+    return merged;
+  }
+
+  async subscriptionCount(appId: AppId, channel: ChannelName): Promise<number> {
+    return this.subscribers.count(appId, channel) + this.sumCounts(await this.ask({ kind: 'subscription_count', appId, channel }));
+  }
+
+  async connectionCount(appId: AppId): Promise<number> {
+    return this.connections.count(appId) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
+  }
+
+  async close(): Promise<void> {
+    await this.liveness.stop();
+    for (const query of this.pending.values()) query.done();
+    await this.link.close();
+  }
+
+  private beatSoon(): Promise<void> {
+    return this.liveness.beat();
+  }
+
+  private sumCounts(answers: NodeAnswer[]): number {
+    return answers.reduce((sum, a) => sum + (a.kind === 'count' ? a.count : 0), 0);
+  }
+
+  /** Asks every other live node; resolves with the answers received within the query timeout. */
+  private async ask(query: NodeQuery): Promise<NodeAnswer[]> {
+    if (!this.link.usable) return [];
+    let peers: NodeId[];
+    try {
+      peers = await this.liveness.peers();
+    } catch (err) {
+      this.link.failed('live nodes', err);
+      return [];
+    }
+    if (peers.length === 0) return [];
+    const requestId = randomUUID();
+    const answers: NodeAnswer[] = [];
+    const waitingFor = new Set(peers);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => finish(), QUERY_TIMEOUT_MS);
+      const finish = () => {
+        clearTimeout(timer);
+        this.pending.delete(requestId);
+        if (waitingFor.size > 0) this.log.debug({ query: query.kind, missing: waitingFor.size }, 'cluster query answered without every node');
+        resolve();
+      };
+      this.pending.set(requestId, { waitingFor, answers, done: finish });
+      this.control({ type: 'query', from: this.node, requestId, query }).then((sent) => {
+        if (!sent) finish();
+      });
+    });
+    return answers;
+  }
+
+  /** Publishes a control message to every node; false when Redis did not take it. */
+  private async control(message: ControlMessage): Promise<boolean> {
+    if (!this.link.usable) return false;
+    try {
+      await this.link.commands.publish(this.keys.controlTopic, JSON.stringify(message));
+      return true;
+    } catch (err) {
+      this.link.failed('control message', err);
+      return false;
+    }
+  }
+
+  private received(topic: string, text: string): void {
+    if (topic === this.keys.broadcastTopic) {
+      const m = decodeBroadcast(text);
+      if (m && m.from !== this.node) this.subscribers.deliver(m.appId, m.channel, m.frame, m.except);
+      return;
+    }
+    if (topic === this.keys.controlTopic) {
+      const m = decodeControl(text);
+      if (m && m.from !== this.node) this.obey(m);
+      return;
+    }
+    const reply = decodeReply(text);
+    if (reply) this.collect(reply);
+  }
+
+  private obey(m: ControlMessage): void {
+    switch (m.type) {
+      case 'terminate_user':
+        this.localUsers.terminate(m.appId, m.userId);
+        return;
+      case 'query': {
+        const reply: ReplyMessage = { type: 'answer', from: this.node, requestId: m.requestId, answer: this.answer(m.query) };
+        this.link.commands.publish(this.keys.replyTopic(m.from), JSON.stringify(reply)).catch((err: unknown) => this.link.failed('query answer', err));
+        return;
+      }
+    }
+  }
+
+  private answer(query: NodeQuery): NodeAnswer {
+    switch (query.kind) {
+      case 'channels':
+        return { kind: 'channels', channels: [...this.subscribers.channels(query.appId)] };
+      case 'subscription_count':
+        return { kind: 'count', count: this.subscribers.count(query.appId, query.channel) };
+      case 'connection_count':
+        return { kind: 'count', count: this.connections.count(query.appId) };
+    }
+  }
+
+  private collect(reply: ReplyMessage): void {
+    const query = this.pending.get(reply.requestId);
+    if (!query || !query.waitingFor.delete(reply.from)) return;
+    query.answers.push(reply.answer);
+    if (query.waitingFor.size === 0) query.done();
+  }
+}

@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../../observability/logger.js';
+
+/**
+ * The node's two Redis connections (commands, and pub/sub which Redis
+ * dedicates to subscribing) and what the rest of the adapter needs to know
+ * about them: are they usable, and has anything failed that the node must
+ * put right once Redis is back. Redis errors never escape as exceptions:
+ * they are logged (once per outage) and the node carries on locally.
+ */
+export class RedisLink {
+  readonly commands: Redis;
+  readonly subscriber: Redis;
+  /** Something this node holds may be missing from Redis: resynchronise at the next chance. */
+  dirty = false;
+  private outageLogged = false;
+  private closing = false;
+
+  constructor(
+    url: string,
+    private readonly log: Logger,
+  ) {
+    const options = {
+      lazyConnect: true,
+      // Fail fast while disconnected instead of queueing: a queued broadcast
+      // delivered minutes later is worse than one not sent, and membership is
+      // resynchronised from this node's own state anyway.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: 2000,
+      connectTimeout: 2000,
+      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+    };
+    this.commands = new Redis(url, { ...options, connectionName: 'herald' });
+    this.subscriber = new Redis(url, { ...options, connectionName: 'herald-sub' });
+    for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
+      conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
+      conn.on('close', () => {
+        this.dirty = true;
+        if (!this.closing) this.failed(`${name} connection`, new Error('connection closed'));
+      });
+      conn.on('ready', () => {
+        if (this.outageLogged && this.usable) {
+          this.outageLogged = false;
+          this.log.warn('Redis is reachable again: resynchronising this node');
+        }
+      });
+    }
+  }
+
+  get usable(): boolean {
+    return this.commands.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  /** Connects both; resolves when both are ready or `ms` has passed (never rejects). */
+  async connect(ms: number): Promise<void> {
+    const ready = (conn: Redis) =>
+      new Promise<void>((resolve) => {
+        if (conn.status === 'ready') return resolve();
+        conn.once('ready', () => resolve());
+        conn.connect().catch(() => {
+          // The retry strategy keeps trying; 'ready' resolves when it succeeds.
+        });
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([ready(this.commands), ready(this.subscriber)]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Notes a failed Redis operation: logged loudly once per outage, then quietly. */
+  failed(what: string, err: unknown): void {
+    this.dirty = true;
+    if (this.closing) return;
+    if (!this.outageLogged) {
+      this.outageLogged = true;
+      this.log.error(
+        { err: err instanceof Error ? err.message : String(err), what },
+        'Redis unavailable: serving local clients only (not ready) until it returns',
+      );
+    } else {
+      this.log.debug({ err: err instanceof Error ? err.message : String(err), what }, 'Redis operation failed');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(
+      [this.commands, this.subscriber].map(async (conn) => {
+        if (conn.status === 'ready') await conn.quit().catch(() => conn.disconnect());
+        else conn.disconnect();
+      }),
+    );
+  }
+}

@@ -1,0 +1,142 @@
+// The Lua scripts that keep cluster-wide membership (presence members and
+// signed-in users) consistent. Each runs atomically in Redis, so two nodes
+// never both announce the same member leaving, and a node's own entries and
+// the shared sets never disagree.
+//
+// A membership entry is a JSON array made by the node (never re-encoded in
+// Lua, so comparing entries as strings is safe):
+//   ["p", appId, channel, userId, socketRef]   a socket in a presence channel
+//   ["u", appId, userId, socketRef]            a signed-in socket
+// Each node keeps the set of its own entries (`{prefix}:node:{id}:entries`),
+// which is what survivors remove when it dies and what it rewrites when
+// Redis comes back.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+export interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+function script(body: string): Script {
+  const lua = LIBRARY + body;
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/** Runs a script by hash, sending its text only when Redis does not know it yet. */
+export async function runScript(redis: Redis, s: Script, args: readonly (string | number)[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(s.sha, 0, ...args);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(s.lua, 0, ...args);
+    throw err;
+  }
+}
+
+// add/remove return true when the user became present / absent cluster-wide.
+const LIBRARY = `
+local P = ARGV[1]
+local function sockets_of(d)
+  if d[1] == 'p' then return P .. ':presence:' .. d[2] .. ':' .. d[3] .. ':user:' .. d[4], d[5] end
+  return P .. ':user:' .. d[2] .. ':' .. d[3], d[4]
+end
+local function members_of(d)
+  return P .. ':presence:' .. d[2] .. ':' .. d[3] .. ':members'
+end
+local function add(entry, info)
+  local d = cjson.decode(entry)
+  local key, ref = sockets_of(d)
+  local added = redis.call('SADD', key, ref)
+  if d[1] == 'p' then redis.call('HSET', members_of(d), d[4], info) end
+  return added == 1 and redis.call('SCARD', key) == 1
+end
+local function remove(entry)
+  local d = cjson.decode(entry)
+  local key, ref = sockets_of(d)
+  if redis.call('SREM', key, ref) == 0 then return false end
+  if redis.call('SCARD', key) > 0 then return false end
+  if d[1] == 'p' then redis.call('HDEL', members_of(d), d[4]) end
+  return true
+end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** ARGV: prefix, node, 'add'|'remove', entry, info. Returns 1 when the user appeared / disappeared cluster-wide. */
+export const applyEntry = script(`
+local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local entry = ARGV[4]
+if ARGV[3] == 'add' then
+  redis.call('SADD', idx, entry)
+  if add(entry, ARGV[5]) then return 1 end
+  return 0
+end
+if redis.call('SREM', idx, entry) == 0 then return 0 end
+if remove(entry) then return 1 end
+return 0
+`);
+
+/**
+ * ARGV: prefix, node, then entry/info pairs: everything the node holds now.
+ * Makes Redis agree with the node; returns a flat list of '+'|'-', entry
+ * for every user that appeared or disappeared cluster-wide.
+ */
+export const resyncNode = script(`
+local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local wanted = {}
+for i = 3, #ARGV, 2 do wanted[ARGV[i]] = true end
+local changes = {}
+for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
+  if not wanted[entry] then
+    redis.call('SREM', idx, entry)
+    if remove(entry) then table.insert(changes, '-'); table.insert(changes, entry) end
+  end
+end
+for i = 3, #ARGV, 2 do
+  if redis.call('SADD', idx, ARGV[i]) == 1 then
+    if add(ARGV[i], ARGV[i + 1]) then table.insert(changes, '+'); table.insert(changes, ARGV[i]) end
+  end
+end
+return changes
+`);
+
+/**
+ * ARGV: prefix, node, timeout ms. Records the node's heartbeat, then removes
+ * every node silent for longer than the timeout with all its entries.
+ * Returns {1 if this node was not registered (new, or removed as dead),
+ * entries whose user disappeared cluster-wide}.
+ */
+export const heartbeat = script(`
+local nodes = P .. ':nodes'
+local now = now_ms()
+local registered = redis.call('ZADD', nodes, now, ARGV[2])
+local gone = {}
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now - tonumber(ARGV[3]))) do
+  redis.call('ZREM', nodes, node)
+  local idx = P .. ':node:' .. node .. ':entries'
+  for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
+    if remove(entry) then table.insert(gone, entry) end
+  end
+  redis.call('DEL', idx)
+end
+return {registered, gone}
+`);
+
+/** ARGV: prefix, timeout ms. The nodes that sent a heartbeat within the timeout. */
+export const liveNodes = script(`
+return redis.call('ZRANGEBYSCORE', P .. ':nodes', now_ms() - tonumber(ARGV[2]), '+inf')
+`);
+
+/** ARGV: prefix, node. A node leaving cleanly: its entries go, as for a dead node. */
+export const leaveCluster = script(`
+redis.call('ZREM', P .. ':nodes', ARGV[2])
+local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local gone = {}
+for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
+  if remove(entry) then table.insert(gone, entry) end
+end
+redis.call('DEL', idx)
+return gone
+`);

@@ -1,0 +1,210 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type FindMyWay from 'find-my-way';
+import type { Adapter } from '../adapter/adapter.js';
+import type { App } from '../apps/app.js';
+import type { AppStore } from '../apps/app-store.js';
+import { parseJsonObject, readBody } from '../api/body.js';
+import { parseTriggerRequest } from '../api/events.js';
+import { publishTriggers } from '../api/http-api.js';
+import type { ChannelService } from '../channels/channel-service.js';
+import type { ActivityFeed } from '../observability/activity.js';
+import type { Logger } from '../observability/logger.js';
+import { HttpError } from '../protocol/errors.js';
+import { loadAsset } from './assets.js';
+import { ConsoleLiveFeed, type ConsoleMessage } from './live-feed.js';
+import { ConsoleSessions, sessionCookie } from './session.js';
+import { takeSnapshot } from './snapshot.js';
+
+export interface ConsoleDeps {
+  readonly apps: AppStore;
+  readonly adapter: Adapter;
+  readonly channels: ChannelService;
+  readonly activity: ActivityFeed;
+  readonly log: Logger;
+  /** The admin token; null turns the console off (its paths then say how to turn it on). */
+  readonly token: string | null;
+  readonly maxRequestBodyBytes: number;
+}
+
+/** SSE comments keep idle proxies from closing the stream. */
+const KEEPALIVE_MS = 15_000;
+
+// The page loads only its own files and talks only to its own origin.
+const PAGE_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+} as const;
+
+type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+type Params = Record<string, string | undefined>;
+
+/**
+ * The debug console under /console: the page, a login that trades the token
+ * for a session cookie, and per-app JSON and Server-Sent Events endpoints.
+ * Nothing it serves carries an app secret.
+ */
+export function registerConsole(router: Router, deps: ConsoleDeps): void {
+  const sessions = deps.token === null ? null : new ConsoleSessions(deps.token);
+
+  const page = (name: string) => (_req: IncomingMessage, res: ServerResponse) => {
+    if (!sessions) {
+      sendText(res, 404, 'The debug console is off: start Herald with HERALD_CONSOLE_TOKEN set to turn it on.\n');
+      return;
+    }
+    void serveAsset(res, name, deps.log);
+  };
+  router.on('GET', '/console', page('index.html'));
+  router.on('GET', '/console/:asset', (req, res, params) => page((params as Params).asset ?? '')(req, res));
+
+  /** A console API route: the console must be on, and the caller logged in unless `open`. */
+  const api = (
+    method: 'GET' | 'POST',
+    path: string,
+    handler: (req: IncomingMessage, res: ServerResponse, params: Params, sessions: ConsoleSessions) => Promise<unknown>,
+    open = false,
+  ) => {
+    router.on(method, path, (req, res, params) => {
+      void (async () => {
+        try {
+          if (!sessions) throw new HttpError('notFound', 'The debug console is off: set HERALD_CONSOLE_TOKEN');
+          if (!open && !sessions.authenticated(req)) throw new HttpError('unauthorized', 'Log in to the console with its token');
+          if (method === 'POST' && !isJson(req)) throw new HttpError('badRequest', 'Send a JSON body (content-type: application/json)');
+          const result = await handler(req, res, params as Params, sessions);
+          if (result !== undefined) sendConsoleJson(res, 200, result);
+        } catch (err) {
+          if (err instanceof HttpError) {
+            sendConsoleJson(res, err.status, { error: err.message });
+            return;
+          }
+          deps.log.error({ err, url: req.url?.split('?')[0] }, 'console request failed');
+          sendConsoleJson(res, 500, { error: 'Internal server error' });
+        }
+      })();
+    });
+  };
+
+  const appOf = async (params: Params): Promise<App> => {
+    const app = await deps.apps.findById(params.appId ?? '');
+    if (!app) throw new HttpError('notFound', `No app with id '${(params.appId ?? '').slice(0, 60)}'`);
+    return app;
+  };
+
+  api(
+    'POST',
+    '/console/api/login',
+    async (req, res, _params, s) => {
+      const body = parseJsonObject(await readBody(req, 4096));
+      if (!s.tokenMatches(body.token)) {
+        deps.log.warn({ remoteAddress: req.socket.remoteAddress }, 'console login refused: wrong token');
+        throw new HttpError('unauthorized', 'Wrong console token');
+      }
+      const session = s.issue();
+      res.setHeader('set-cookie', sessionCookie(session.value, session.maxAgeSeconds));
+      return {};
+    },
+    true,
+  );
+
+  api(
+    'POST',
+    '/console/api/logout',
+    async (_req, res) => {
+      res.setHeader('set-cookie', sessionCookie('', 0));
+      return {};
+    },
+    true,
+  );
+
+  // Public facts about each app only: the key is what clients connect with; the secret never leaves.
+  api('GET', '/console/api/apps', async () => ({
+    apps: (await deps.apps.list()).map((app) => ({
+      id: app.id,
+      key: app.key,
+      enabled: app.enabled,
+      clientEvents: app.clientEvents,
+      userAuthentication: app.userAuthentication,
+    })),
+  }));
+
+  api('GET', '/console/api/apps/:appId/snapshot', async (_req, _res, params) => takeSnapshot(deps.adapter, (await appOf(params)).id));
+
+  api('GET', '/console/api/apps/:appId/stream', async (req, res, params) => {
+    const app = await appOf(params);
+    openStream(req, res, app, deps);
+    return undefined;
+  });
+
+  // The event creator: the same validation and publishing as POST /apps/{id}/events.
+  api('POST', '/console/api/apps/:appId/events', async (req, _res, params) => {
+    const app = await appOf(params);
+    if (!app.enabled) throw new HttpError('forbidden', 'Application disabled');
+    const body = parseJsonObject(await readBody(req, deps.maxRequestBodyBytes));
+    const trigger = parseTriggerRequest(app, { name: body.name, channel: body.channel, data: body.data });
+    await publishTriggers(deps, app, [trigger]);
+    deps.log.info({ appId: app.id, channel: body.channel, event: trigger.name }, 'console sent an event');
+    return {};
+  });
+}
+
+/** A Server-Sent Events stream of one app's live feed, until the page goes away. */
+function openStream(req: IncomingMessage, res: ServerResponse, app: App, deps: ConsoleDeps): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+    ...PAGE_HEADERS,
+  });
+  res.write('retry: 2000\n\n');
+  // JSON escapes line breaks, so each message is exactly one `data:` line.
+  const send = (message: ConsoleMessage) => res.write(`event: ${message.kind}\ndata: ${JSON.stringify(message.data)}\n\n`);
+  const feed = new ConsoleLiveFeed(app.id, deps.activity, deps.adapter, deps.log, send);
+  const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+  feed.start();
+  const end = () => {
+    clearInterval(keepalive);
+    feed.stop();
+  };
+  req.once('close', end);
+  res.once('close', end);
+}
+
+async function serveAsset(res: ServerResponse, name: string, log: Logger): Promise<void> {
+  const asset = loadAsset(name);
+  if (!asset) {
+    sendText(res, 404, 'Not found\n');
+    return;
+  }
+  try {
+    const { body, contentType } = await asset;
+    res.writeHead(200, { 'content-type': contentType, 'content-length': body.length, 'cache-control': 'no-cache', ...PAGE_HEADERS });
+    res.end(body);
+  } catch (err) {
+    log.error({ err, asset: name }, 'console asset missing: was the build step that copies src/console/public run?');
+    sendText(res, 500, 'Console files missing\n');
+  }
+}
+
+function isJson(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
+}
+
+function sendConsoleJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...PAGE_HEADERS,
+  });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...PAGE_HEADERS });
+  res.end(text);
+}

@@ -1,0 +1,151 @@
+import type { Adapter } from '../adapter/adapter.js';
+import type { ActivityEvents, ActivityFeed } from '../observability/activity.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppId } from '../protocol/types.js';
+import { takeSnapshot, type ConsoleSnapshot } from './snapshot.js';
+
+/** Longest event data shown in the log; the rest is cut, and the entry says so. */
+export const MAX_DATA_CHARS = 2048;
+/** Snapshots follow changes at most this often, and are refreshed this often anyway (other nodes' changes). */
+const SNAPSHOT_THROTTLE_MS = 250;
+const SNAPSHOT_REFRESH_MS = 5000;
+const STATS_EVERY_MS = 1000;
+
+type Activity = keyof ActivityEvents;
+
+/** One line of the console's event log: an activity of the watched app, without the app id. */
+export type ConsoleEntry = {
+  [K in Activity]: { type: K; at: number } & Omit<ActivityEvents[K], 'appId'> & { truncated?: boolean };
+}[Activity];
+
+export interface ConsoleStats {
+  readonly at: number;
+  readonly connections: number;
+  /** API and client events this node handled for the app in the last second. */
+  readonly messagesPerSecond: number;
+}
+
+export type ConsoleMessage =
+  | { kind: 'entry'; data: ConsoleEntry }
+  | { kind: 'snapshot'; data: ConsoleSnapshot }
+  | { kind: 'stats'; data: ConsoleStats };
+
+const LOGGED: readonly Activity[] = [
+  'connection_opened',
+  'connection_closed',
+  'subscribed',
+  'unsubscribed',
+  'channel_occupied',
+  'channel_vacated',
+  'member_added',
+  'member_removed',
+  'api_event',
+  'client_event',
+  'error_sent',
+  'webhook_sent',
+];
+
+/** Activities after which the channel list or the members may have changed. */
+const CHANGES_SNAPSHOT = new Set<Activity>([
+  'connection_opened',
+  'connection_closed',
+  'subscribed',
+  'unsubscribed',
+  'member_added',
+  'member_removed',
+]);
+
+const COUNTS_AS_MESSAGE = new Set<Activity>(['api_event', 'client_event']);
+
+/**
+ * What one open console page receives for one app: every activity of that
+ * app as it happens, a snapshot of channels and presence members when they
+ * change, and stats once a second. Listens to the activity feed only while
+ * the page is open, so an unwatched Herald pays nothing for it.
+ */
+export class ConsoleLiveFeed {
+  private readonly detach: Array<() => void> = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private messagesThisSecond = 0;
+  private snapshotDue: NodeJS.Timeout | undefined;
+  private snapshotRunning = false;
+  private snapshotAgain = false;
+  private stopped = false;
+
+  constructor(
+    private readonly appId: AppId,
+    private readonly activity: ActivityFeed,
+    private readonly adapter: Adapter,
+    private readonly log: Logger,
+    private readonly send: (message: ConsoleMessage) => void,
+  ) {}
+
+  start(): void {
+    for (const type of LOGGED) {
+      this.detach.push(this.activity.on(type, (event) => this.onActivity(type, event)));
+    }
+    this.timers.push(setInterval(() => void this.sendStats(), STATS_EVERY_MS));
+    this.timers.push(setInterval(() => void this.sendSnapshot(), SNAPSHOT_REFRESH_MS));
+    void this.sendSnapshot();
+    void this.sendStats();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const off of this.detach.splice(0)) off();
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    clearTimeout(this.snapshotDue);
+  }
+
+  private onActivity(type: Activity, event: ActivityEvents[Activity]): void {
+    if (event.appId !== this.appId) return;
+    if (COUNTS_AS_MESSAGE.has(type)) this.messagesThisSecond++;
+    this.send({ kind: 'entry', data: toEntry(type, event) });
+    if (CHANGES_SNAPSHOT.has(type) && !this.snapshotDue) {
+      this.snapshotDue = setTimeout(() => {
+        this.snapshotDue = undefined;
+        void this.sendSnapshot();
+      }, SNAPSHOT_THROTTLE_MS);
+    }
+  }
+
+  private async sendStats(): Promise<void> {
+    const messagesPerSecond = this.messagesThisSecond;
+    this.messagesThisSecond = 0;
+    try {
+      const connections = await this.adapter.connectionCount(this.appId);
+      if (!this.stopped) this.send({ kind: 'stats', data: { at: Date.now(), connections, messagesPerSecond } });
+    } catch (err) {
+      this.log.warn({ err, appId: this.appId }, 'console: reading connection count failed');
+    }
+  }
+
+  /** One snapshot at a time; a change during one is picked up by one more right after. */
+  private async sendSnapshot(): Promise<void> {
+    if (this.snapshotRunning) {
+      this.snapshotAgain = true;
+      return;
+    }
+    this.snapshotRunning = true;
+    try {
+      do {
+        this.snapshotAgain = false;
+        const snapshot = await takeSnapshot(this.adapter, this.appId);
+        if (!this.stopped) this.send({ kind: 'snapshot', data: snapshot });
+      } while (this.snapshotAgain && !this.stopped);
+    } catch (err) {
+      this.log.warn({ err, appId: this.appId }, 'console: reading channels failed');
+    } finally {
+      this.snapshotRunning = false;
+    }
+  }
+}
+
+export function toEntry(type: Activity, event: ActivityEvents[Activity]): ConsoleEntry {
+  const { appId: _appId, ...rest } = event;
+  const entry = { type, at: Date.now(), ...rest } as ConsoleEntry;
+  if ('data' in entry && entry.data.length > MAX_DATA_CHARS) {
+    return { ...entry, data: entry.data.slice(0, MAX_DATA_CHARS), truncated: true };
+  }
+  return entry;
+}

@@ -1,0 +1,250 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody } from '../api/body.js';
+import type { Gateway } from '../connection/gateway.js';
+import type { Logger } from '../observability/logger.js';
+import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
+import { HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
+import { parseSendBody, parseSessionRoute, transportOf, type SessionRoute } from './http-session-protocol.js';
+
+export interface HttpFallbackOptions extends HttpSessionLimits {
+  /** Largest `xhr_send` body accepted (413 beyond). */
+  readonly maxPostBytes: number;
+}
+
+/** How long an ended session's close frame is kept for a client that comes back, and for how many sessions. */
+const ENDED_SESSION_MEMORY_MS = 60_000;
+const ENDED_SESSIONS_REMEMBERED = 10_000;
+/** Frames a client may post while it is still being admitted (it normally posts none). */
+const MAX_EARLY_FRAMES = 100;
+
+const RECEIVE_HEADERS = {
+  'content-type': 'application/javascript; charset=UTF-8',
+  'cache-control': 'no-store, no-cache, no-transform, must-revalidate, max-age=0',
+  // Reverse proxies that buffer responses (nginx) would hold a stream back.
+  'x-accel-buffering': 'no',
+} as const;
+
+/**
+ * Serves pusher-js's HTTP fallback transports (`xhr_streaming`,
+ * `xhr_polling`) under `{httpPath}/app/{key}/{server}/{session}/`. Each
+ * session becomes a normal Connection through the gateway, so everything the
+ * protocol does works the same as over a WebSocket; this module only moves
+ * frames between HTTP requests and that connection.
+ */
+export class HttpFallbackTransportServer {
+  private readonly sessions = new Map<string, HttpSession>();
+  /** Sessions that ended: what a client still asking for one should read (its close frame). */
+  private readonly endedSessions = new Map<string, { readonly lastWords: string; readonly at: number }>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly log: Logger,
+    private readonly options: HttpFallbackOptions,
+  ) {}
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Serves the request when it belongs to an HTTP session; false leaves it to the other routes. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    // Every session path ends in /xhr, /xhr_send or /xhr_streaming: other requests pass with one substring test.
+    if (!url.includes('/xhr')) return false;
+    const query = url.indexOf('?');
+    const route = parseSessionRoute(query === -1 ? url : url.slice(0, query));
+    if (!route) return false;
+    allowCrossOrigin(req, res);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'OPTIONS, POST',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'content-type',
+        'access-control-max-age': '86400',
+      });
+      res.end();
+      return true;
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      res.setHeader('allow', 'OPTIONS, POST');
+      fail(res, new HttpError('methodNotAllowed', `${route.action} takes POST requests, not ${req.method ?? 'none'}`));
+      return true;
+    }
+    if (route.action === 'xhr_send') {
+      this.receiveFrames(req, res, route).catch((err: unknown) => {
+        this.log.error({ err }, 'xhr_send failed');
+        fail(res, new HttpError('internal', 'Internal server error'));
+      });
+    } else {
+      this.serveReceive(req, res, route, url);
+    }
+    return true;
+  }
+
+  startSweeping(): void {
+    const { sessionTimeoutMs, heartbeatIntervalMs, maxStreamAgeMs } = this.options;
+    const every = Math.max(50, Math.min(1000, Math.floor(Math.min(sessionTimeoutMs, heartbeatIntervalMs, maxStreamAgeMs) / 4)));
+    this.sweeper = setInterval(() => this.sweep(Date.now()), every);
+    this.sweeper.unref();
+  }
+
+  /** Closes every session (telling clients to reconnect) and stops the timers. */
+  close(): void {
+    clearInterval(this.sweeper);
+    const code = SocketErrors.serverShuttingDown.code;
+    for (const session of [...this.sessions.values()]) {
+      if (session.conn) session.conn.close(code, 'Server shutting down');
+      else session.close(code, 'Server shutting down');
+    }
+  }
+
+  /** One pass over every session's timers, then forgets ended sessions old enough. */
+  sweep(now: number): void {
+    for (const session of this.sessions.values()) session.tick(now);
+    for (const [key, ended] of this.endedSessions) {
+      if (now - ended.at < ENDED_SESSION_MEMORY_MS) break;
+      this.endedSessions.delete(key);
+    }
+  }
+
+  /** `xhr_streaming` or `xhr`: opens a session, or carries the frames of one that is open. */
+  private serveReceive(req: IncomingMessage, res: ServerResponse, route: SessionRoute, url: string): void {
+    req.resume();
+    const kind = transportOf(route.action as 'xhr' | 'xhr_streaming');
+    const session = this.sessions.get(route.sessionKey);
+    if (session) {
+      if (session.kind !== kind) {
+        fail(res, new HttpError('badRequest', `This session uses ${session.kind}; open a new session for ${kind}`));
+      } else if (session.origin !== req.headers.origin) {
+        fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
+      } else {
+        res.writeHead(200, RECEIVE_HEADERS);
+        session.resume(res);
+      }
+      return;
+    }
+    const ended = this.endedSessions.get(route.sessionKey);
+    if (ended) {
+      // pusher-js reads the close frame (and any last messages) and reconnects as the code says.
+      this.endedSessions.delete(route.sessionKey);
+      res.writeHead(200, RECEIVE_HEADERS);
+      res.end(ended.lastWords);
+      return;
+    }
+    // An unknown session is a new one. A client that believed it open reads the open frame as
+    // "server lost session" and reconnects.
+    const fresh = new HttpSession(kind, req.socket.remoteAddress, req.headers.origin, this.options, (s, why, lastWords) =>
+      this.sessionEnded(route.sessionKey, s, why, lastWords),
+    );
+    this.sessions.set(route.sessionKey, fresh);
+    res.writeHead(200, RECEIVE_HEADERS);
+    fresh.open(res);
+    void this.admit(fresh, route, url, req.headers.origin);
+  }
+
+  private async admit(session: HttpSession, route: SessionRoute, url: string, origin: string | undefined): Promise<void> {
+    const query = new URL(url, 'http://localhost').searchParams;
+    const conn = await this.gateway.open(session, { appKey: route.appKey, query, origin }).catch((err: unknown) => {
+      this.log.error({ err }, 'accepting an HTTP session failed');
+      session.close(CloseCodes.serverError, 'internal error');
+      return null;
+    });
+    // Refused: the gateway has already sent the error and closed the session.
+    if (!conn) return;
+    if (session.ended) {
+      // The client went away while it was being admitted.
+      this.gateway.closed(conn);
+      return;
+    }
+    session.conn = conn;
+    this.log.debug({ appId: conn.app.id, socketId: conn.socketId, transport: session.kind }, 'http session opened');
+    for (const text of session.early.splice(0)) this.gateway.receive(conn, text);
+  }
+
+  /** `xhr_send`: the client's frames, a JSON array of strings. */
+  private async receiveFrames(req: IncomingMessage, res: ServerResponse, route: SessionRoute): Promise<void> {
+    const session = this.sessions.get(route.sessionKey);
+    if (!session) {
+      req.resume();
+      fail(res, new HttpError('notFound', 'Unknown or expired session: reconnect to open a new one'));
+      return;
+    }
+    if (session.origin !== req.headers.origin) {
+      req.resume();
+      fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
+      return;
+    }
+    let frames: string[];
+    try {
+      frames = parseSendBody(await readBody(req, this.options.maxPostBytes));
+    } catch (err) {
+      const refusal = err instanceof HttpError ? err : new HttpError('badRequest', 'The request body could not be read');
+      this.log.info({ socketId: session.conn?.socketId, status: refusal.status, reason: refusal.message }, 'xhr_send refused');
+      if (refusal.kind === 'payloadTooLarge') {
+        // The client's app cannot see the HTTP status (pusher-js ignores it); the error frame it can.
+        session.conn?.sendError(new SocketError('payloadTooLarge', `Message too large: posts are limited to ${this.options.maxPostBytes} bytes`));
+      }
+      fail(res, refusal);
+      return;
+    }
+    if (session.ended) {
+      fail(res, new HttpError('notFound', 'Unknown or expired session: reconnect to open a new one'));
+      return;
+    }
+    const conn = session.conn;
+    if (conn) {
+      // An empty array is pusher-js's heartbeat: it proves the client is there all the same.
+      conn.touch();
+      for (const text of frames) this.gateway.receive(conn, text);
+    } else if (session.early.length + frames.length > MAX_EARLY_FRAMES) {
+      fail(res, new HttpError('tooManyRequests', 'Too many messages before the connection was established'));
+      return;
+    } else {
+      session.early.push(...frames);
+    }
+    res.writeHead(204);
+    res.end();
+  }
+
+  private sessionEnded(key: string, session: HttpSession, why: SessionEnd, lastWords: string): void {
+    if (this.sessions.get(key) === session) this.sessions.delete(key);
+    this.endedSessions.delete(key);
+    this.endedSessions.set(key, { lastWords, at: Date.now() });
+    if (this.endedSessions.size > ENDED_SESSIONS_REMEMBERED) {
+      const oldest = this.endedSessions.keys().next();
+      if (!oldest.done) this.endedSessions.delete(oldest.value);
+    }
+    const conn = session.conn;
+    if (why !== 'closed') {
+      this.log.info({ appId: conn?.app.id, socketId: conn?.socketId, transport: session.kind, why }, 'http session ended');
+    }
+    if (conn) this.gateway.closed(conn);
+  }
+}
+
+function allowCrossOrigin(req: IncomingMessage, res: ServerResponse): void {
+  const origin = req.headers.origin;
+  if (origin) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-allow-credentials', 'true');
+    res.setHeader('vary', 'Origin');
+  } else {
+    res.setHeader('access-control-allow-origin', '*');
+  }
+}
+
+function fail(res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify({ error: error.message });
+  res.writeHead(error.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    // The rest of a refused body is not worth reading.
+    ...(error.kind === 'payloadTooLarge' ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}

@@ -1,0 +1,218 @@
+import type { ServerResponse } from 'node:http';
+import type { Connection } from '../connection/connection.js';
+import type { Transport } from '../connection/transport.js';
+import { SocketErrors } from '../protocol/errors.js';
+import {
+  closeFrame,
+  HEARTBEAT_FRAME,
+  messagesFrame,
+  OPEN_FRAME,
+  PUSHER_JS_STREAM_LIMIT_CHARS,
+  recyclePadding,
+  type HttpTransportKind,
+} from './http-session-protocol.js';
+
+/** Messages still waiting when a session ends are kept for its returning client only when this small. */
+const LAST_WORDS_MAX_BYTES = 8 * 1024;
+
+export interface HttpSessionLimits {
+  /** A session with no open receive request for this long has lost its client. */
+  readonly sessionTimeoutMs: number;
+  /** A silent stream gets a heartbeat, and a waiting poll is answered, after this long. */
+  readonly heartbeatIntervalMs: number;
+  /** A stream this old is handed over to a fresh request before a proxy cuts it. */
+  readonly maxStreamAgeMs: number;
+  /** Frames waiting for a client that is not collecting them; beyond this the session is closed. */
+  readonly maxBufferedBytes: number;
+}
+
+/** The request currently carrying frames to the client: a stream, or one poll. */
+interface Receiver {
+  readonly res: ServerResponse;
+  readonly openedAt: number;
+  lastWriteAt: number;
+  /** What this response has carried, in the units pusher-js counts (string length). */
+  charsWritten: number;
+}
+
+/** Why a session ended, for the log. */
+export type SessionEnd = 'closed' | 'expired' | 'over-capacity';
+
+/**
+ * One pusher-js HTTP session seen as a Transport: frames from the server
+ * queue here until a receive request (the stream, or the next poll) takes
+ * them. The queue is bounded, the session expires when no receive request
+ * comes for a while, and when it ends it leaves its close frame behind for a
+ * client that comes back to ask.
+ */
+export class HttpSession implements Transport {
+  /** Set once the gateway has admitted the client. */
+  conn: Connection | null = null;
+  /** Frames the client posted before it was admitted. */
+  readonly early: string[] = [];
+  private readonly pending: string[] = [];
+  private pendingBytes = 0;
+  private receiver: Receiver | null = null;
+  private detachedAt: number;
+  private ending: string | null = null;
+  private flushQueued = false;
+
+  constructor(
+    readonly kind: HttpTransportKind,
+    readonly remoteAddress: string | undefined,
+    /** The Origin the session was opened from; its other requests must come from it too. */
+    readonly origin: string | undefined,
+    private readonly limits: HttpSessionLimits,
+    /** Called once when the session is over, with what a returning client should read. */
+    private readonly onEnd: (session: HttpSession, why: SessionEnd, lastWords: string) => void,
+    now = Date.now(),
+  ) {
+    this.detachedAt = now;
+  }
+
+  get ended(): boolean {
+    return this.ending !== null;
+  }
+
+  // --- Transport ----------------------------------------------------------
+
+  send(frame: string): void {
+    if (this.ending !== null) return;
+    this.pending.push(frame);
+    this.pendingBytes += Buffer.byteLength(frame);
+    if (this.pendingBytes > this.limits.maxBufferedBytes) {
+      // The client is not collecting its messages: drop them rather than grow, and say so when it returns.
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+      this.end(SocketErrors.overCapacity.code, 'Over capacity: the client is not collecting its messages', 'over-capacity');
+      return;
+    }
+    if (this.receiver && !this.flushQueued) {
+      // Frames produced in the same turn (a subscribe's replies, a burst of events) share one write.
+      this.flushQueued = true;
+      queueMicrotask(() => {
+        this.flushQueued = false;
+        this.flush();
+      });
+    }
+  }
+
+  close(code: number, reason: string): void {
+    this.end(code, reason, 'closed');
+  }
+
+  // --- Receive requests ---------------------------------------------------
+
+  /** The first receive request of a new session: say it is open. */
+  open(res: ServerResponse, now = Date.now()): void {
+    if (this.kind === 'xhr_streaming') {
+      this.attach(res, now);
+      this.write(OPEN_FRAME, now);
+      this.flush(now);
+    } else {
+      // A poll carries the open frame alone; the messages come with the next poll.
+      res.end(OPEN_FRAME);
+      this.detachedAt = now;
+    }
+  }
+
+  /** A later receive request (the next poll, or a stream reopened) takes over from the one before. */
+  resume(res: ServerResponse, now = Date.now()): void {
+    this.attach(res, now);
+    this.conn?.touch(now);
+    this.flush(now);
+  }
+
+  /** Timers, run by one sweep for every session: heartbeats, stream recycling, expiry. */
+  tick(now: number): void {
+    const receiver = this.receiver;
+    if (!receiver) {
+      if (now - this.detachedAt >= this.limits.sessionTimeoutMs) this.expire();
+      return;
+    }
+    if (this.kind === 'xhr_polling') {
+      // A poll is never held longer than a heartbeat interval: proxies and the client see traffic.
+      if (now - receiver.openedAt >= this.limits.heartbeatIntervalMs) {
+        this.write(HEARTBEAT_FRAME, now);
+        this.detach(now, true);
+      }
+      return;
+    }
+    if (now - receiver.openedAt >= this.limits.maxStreamAgeMs) {
+      this.write(recyclePadding(receiver.charsWritten), now);
+      this.detach(now, true);
+    } else if (now - receiver.lastWriteAt >= this.limits.heartbeatIntervalMs && !receiver.res.writableNeedDrain) {
+      this.write(HEARTBEAT_FRAME, now);
+    }
+  }
+
+  private expire(): void {
+    // The connection learns it is closed from the gateway, as when a WebSocket drops.
+    const seconds = Math.round(this.limits.sessionTimeoutMs / 100) / 10;
+    this.end(SocketErrors.inactivity.code, `HTTP session expired: no request from the client for ${seconds} s`, 'expired');
+  }
+
+  private end(code: number, reason: string, why: SessionEnd): void {
+    if (this.ending !== null) return;
+    this.ending = closeFrame(code, reason);
+    this.flush();
+    if (this.receiver) {
+      // Still attached means its connection was not taking more: give up on it.
+      this.detach(Date.now(), true);
+    }
+    // What the client has not received is kept for it, when small, should it come back for it.
+    const lastWords = this.pending.length > 0 && this.pendingBytes <= LAST_WORDS_MAX_BYTES ? messagesFrame(this.pending) + this.ending : this.ending;
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    this.onEnd(this, why, lastWords);
+  }
+
+  private attach(res: ServerResponse, now: number): void {
+    if (this.receiver) this.detach(now, true);
+    const receiver: Receiver = { res, openedAt: now, lastWriteAt: now, charsWritten: 0 };
+    this.receiver = receiver;
+    res.on('close', () => {
+      if (this.receiver === receiver) this.detach(Date.now(), false);
+    });
+    res.on('drain', () => {
+      if (this.receiver === receiver) this.flush();
+    });
+  }
+
+  private detach(now: number, endResponse: boolean): void {
+    const receiver = this.receiver;
+    if (!receiver) return;
+    this.receiver = null;
+    this.detachedAt = now;
+    if (endResponse && !receiver.res.writableEnded) receiver.res.end();
+  }
+
+  /** Writes what is waiting, if a receive request is there to take it and its connection keeps up. */
+  private flush(now = Date.now()): void {
+    const receiver = this.receiver;
+    if (!receiver || receiver.res.writableNeedDrain) return;
+    let text = '';
+    if (this.pending.length > 0) {
+      text = messagesFrame(this.pending);
+      this.pending.length = 0;
+      this.pendingBytes = 0;
+    }
+    if (this.ending !== null) text += this.ending;
+    if (text === '') return;
+    this.write(text, now);
+    if (this.ending !== null || this.kind === 'xhr_polling') {
+      this.detach(now, true);
+    } else if (receiver.charsWritten > PUSHER_JS_STREAM_LIMIT_CHARS) {
+      // pusher-js reopens its stream now; anything more written here would be lost in the switch.
+      this.detach(now, true);
+    }
+  }
+
+  private write(text: string, now: number): void {
+    const receiver = this.receiver;
+    if (!receiver) return;
+    receiver.res.write(text);
+    receiver.charsWritten += text.length;
+    receiver.lastWriteAt = now;
+  }
+}

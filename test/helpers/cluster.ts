@@ -1,0 +1,245 @@
+// Herald nodes sharing one Redis, in this process or as child processes
+// (needed to SIGKILL one), with real clients pointed at each.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import Pusher from 'pusher';
+import { APP, startHerald, type RunningHerald } from './herald.js';
+import { PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { withTimeout } from './wait.js';
+
+export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Short heartbeats so that failure tests stay quick; the bound is timeout + one heartbeat. */
+export const HEARTBEAT_MS = 200;
+export const NODE_TIMEOUT_MS = 1000;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Why the cluster tests cannot run, or null when Redis answers. Without
+ * Redis they fail under CI and are skipped loudly elsewhere, never passed.
+ */
+export async function redisUnavailable(): Promise<string | null> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    await redis.ping();
+    return null;
+  } catch (err) {
+    const reason = `Redis is not reachable at ${REDIS_URL} (${(err as Error).message})`;
+    if (process.env.CI) throw new Error(`${reason}: the cluster tests need it under CI`);
+    console.error(`\n!!!!!!!!\n!!! SKIPPING the cluster tests: ${reason}. Start Redis to run them.\n!!!!!!!!\n`);
+    return reason;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** A key prefix no other run uses; its keys are deleted by `dropPrefix`. */
+export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+export async function dropPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** What a test needs of a node, wherever it runs. */
+export interface NodeHandle {
+  readonly port: number;
+  readonly url: string;
+  sdk(): Pusher;
+  /** A pusher-js client whose auth is answered by the SDK (as an app's endpoint would). */
+  client(t: TestContext | null, auth?: ClientAuth, options?: Partial<PusherJSOptions>): PusherJS;
+  close(): Promise<void>;
+}
+
+export interface ClientAuth {
+  readonly presence?: Pusher.PresenceChannelData;
+  readonly user?: Pusher.UserChannelData;
+}
+
+export interface InProcessNode extends NodeHandle {
+  readonly running: RunningHerald;
+}
+
+export async function startNode(prefix: string, options: { redisUrl?: string; apps?: NonNullable<Parameters<typeof startHerald>[0]>['apps'] } = {}): Promise<InProcessNode> {
+  const running = await startHerald({
+    apps: options.apps,
+    overrides: {
+      adapter: 'redis',
+      redisUrl: options.redisUrl ?? REDIS_URL,
+      redisPrefix: prefix,
+      nodeHeartbeatMs: HEARTBEAT_MS,
+      nodeTimeoutMs: NODE_TIMEOUT_MS,
+    },
+  });
+  return { ...handle(running.port), running, close: () => running.close() };
+}
+
+export interface ChildNode extends NodeHandle {
+  readonly process: ChildProcess;
+  /** Everything the node logged so far. */
+  output(): string;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** `herald start` in a child process, on a free port, logging at info. */
+export async function spawnNode(prefix: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ChildNode> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HERALD_APP_ID: APP.id,
+      HERALD_APP_KEY: APP.key,
+      HERALD_APP_SECRET: APP.secret,
+      HERALD_ADAPTER: 'redis',
+      HERALD_REDIS_URL: REDIS_URL,
+      HERALD_REDIS_PREFIX: prefix,
+      HERALD_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      HERALD_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
+      HERALD_LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = once(child, 'exit');
+  const port = await withTimeout(
+    new Promise<number>((resolve, reject) => {
+      const look = () => {
+        const m = /"port":(\d+)[^\n]*"msg":"ready"/.exec(output);
+        if (m) resolve(Number(m[1]));
+      };
+      child.stdout.on('data', look);
+      child.once('exit', (code) => reject(new Error(`herald exited (${code}) before it was ready:\n${output}`)));
+    }),
+    'a child Herald to be ready',
+    15_000,
+  );
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      await withTimeout(exited, `herald to exit after ${signal}`, 10_000);
+    }
+  };
+  return { ...handle(port), process: child, output: () => output, kill, close: () => kill('SIGTERM') };
+}
+
+function handle(port: number): Omit<NodeHandle, 'close'> {
+  const sdk = () => new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(port), useTLS: false });
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    sdk,
+    client: (t, auth = {}, options = {}) => {
+      const signer = sdk();
+      const c = new PusherJS(APP.key, {
+        cluster: 'mt1',
+        wsHost: '127.0.0.1',
+        wsPort: port,
+        wssPort: port,
+        forceTLS: false,
+        enabledTransports: ['ws'],
+        enableStats: false,
+        channelAuthorization: {
+          customHandler: ({ socketId, channelName }, callback) => {
+            try {
+              callback(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? auth.presence : undefined));
+            } catch (err) {
+              callback(err as Error, null);
+            }
+          },
+        },
+        userAuthentication: {
+          customHandler: ({ socketId }, callback) => {
+            try {
+              if (!auth.user) throw new Error('this client has no user to sign in as');
+              callback(null, signer.authenticateUser(socketId, auth.user));
+            } catch (err) {
+              callback(err as Error, null);
+            }
+          },
+        },
+        ...options,
+      } as PusherJSOptions);
+      t?.after(() => c.disconnect());
+      return c;
+    },
+  };
+}
+
+/**
+ * A TCP relay in front of Redis that a test can cut and restore, so a node
+ * can lose Redis without touching the Redis other tests share.
+ */
+export class RedisRelay {
+  private readonly server = net.createServer((socket) => this.relay(socket));
+  private readonly sockets = new Set<net.Socket>();
+  private open = true;
+
+  constructor(private readonly target = new URL(REDIS_URL)) {}
+
+  async listen(): Promise<string> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    return `redis://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+  }
+
+  /** Drops every relayed connection and refuses new ones, as a Redis outage would. */
+  cut(): void {
+    this.open = false;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  restore(): void {
+    this.open = true;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  private relay(client: net.Socket): void {
+    if (!this.open) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(Number(this.target.port || 6379), this.target.hostname);
+    this.sockets.add(client).add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      this.sockets.delete(client);
+      this.sockets.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream).pipe(client);
+  }
+}
+
+/** GET a path of a node's HTTP API, signed like the SDK does. */
+export async function apiGet<T>(node: NodeHandle, path: string, params: Record<string, string> = {}): Promise<T> {
+  const res = await node.sdk().get({ path, params });
+  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}`);
+  return (await res.json()) as T;
+}
