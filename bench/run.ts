@@ -78,6 +78,7 @@ async function main(): Promise<number> {
           throughputUnit: '',
           latency: null,
           serverCpuMicrosPerUnit: null,
+          clientCpuMicrosPerUnit: null,
           serverRssBytes: null,
           problems: [`scenario failed: ${(err as Error).message}`],
           details: {},

@@ -2,6 +2,7 @@
 // commands, and stopped when the scenario ends.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sampleResources } from './proc.js';
 import type { CommandArgs, CommandName, CommandResults, Reply } from '../client/commands.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('../client/worker.ts', import.meta.url));
@@ -15,6 +16,7 @@ export function nextLoopbackAddress(): string {
 
 class ClientProcess {
   private nextId = 1;
+  readonly pid: number | undefined;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
 
   constructor(
@@ -22,6 +24,7 @@ class ClientProcess {
     readonly localAddress: string,
     private readonly child: ChildProcess,
   ) {
+    this.pid = child.pid;
     child.on('message', (reply: Reply) => {
       const w = this.waiting.get(reply.id);
       if (!w) return;
@@ -74,6 +77,11 @@ export class ClientPool {
 
   get size(): number {
     return this.clients.length;
+  }
+
+  /** CPU time (ms) the client processes have used so far: shows when the load generator, not the server, is the limit. */
+  cpuMs(): number {
+    return this.clients.reduce((sum, c) => sum + (c.pid === undefined ? 0 : sampleResources(c.pid).cpuMs), 0);
   }
 
   /** Runs a command on every client, with arguments chosen per client. */

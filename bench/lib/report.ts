@@ -2,7 +2,7 @@
 import type { ScenarioResult } from '../scenarios/common.js';
 
 export function formatTable(results: readonly ScenarioResult[]): string {
-  const header = ['scenario', 'workers', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU/unit', 'server RSS', 'notes'];
+  const header = ['scenario', 'workers', 'throughput', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'server CPU/unit', 'client CPU/unit', 'server RSS', 'notes'];
   const rows = results.map((r) => [
     r.scenario,
     String(r.workers),
@@ -12,6 +12,7 @@ export function formatTable(results: readonly ScenarioResult[]): string {
     ms(r.latency?.p99Ms),
     ms(r.latency?.maxMs),
     r.serverCpuMicrosPerUnit === null ? '-' : `${r.serverCpuMicrosPerUnit} µs`,
+    r.clientCpuMicrosPerUnit === null ? '-' : `${r.clientCpuMicrosPerUnit} µs`,
     r.serverRssBytes === null ? '-' : `${Math.round(r.serverRssBytes / (1024 * 1024))} MB`,
     [notes(r), ...r.problems].filter(Boolean).join('; '),
   ]);

@@ -33,7 +33,7 @@ export async function channelsScenario(ctx: ScenarioContext): Promise<ScenarioRe
     const batches = Math.ceil((rate * seconds) / EVENTS_PER_BATCH);
     let seq = 0;
     ctx.log(`channels: ${channels} channels, ${batches * EVENTS_PER_BATCH} events at ${rate}/s`);
-    const end = startWindow(ctx.server);
+    const end = startWindow(ctx.server, pool);
     const sent = await sendAtRate(batches, rate / EVENTS_PER_BATCH, (_, sentAt) => {
       const batch: BenchEvent[] = [];
       for (let k = 0; k < EVENTS_PER_BATCH; k++) {
@@ -59,6 +59,7 @@ export async function channelsScenario(ctx: ScenarioContext): Promise<ScenarioRe
       throughputUnit: 'deliveries/s',
       latency: stats.latency.summary(),
       serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
+      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
       serverRssBytes: window.serverRssBytes,
       problems,
       details: {

@@ -23,6 +23,8 @@ export interface ScenarioResult {
   readonly latency: LatencySummary | null;
   /** Server CPU (user + system, whole process tree) per unit of work, in µs. */
   readonly serverCpuMicrosPerUnit: number | null;
+  /** The same for the client processes: when it is larger, the load generator is the limit. */
+  readonly clientCpuMicrosPerUnit: number | null;
   readonly serverRssBytes: number | null;
   /** Problems that make the figures suspect (lost deliveries, errors); empty when clean. */
   readonly problems: string[];
@@ -33,11 +35,14 @@ export interface Window {
   readonly wallMs: number;
   readonly serverCpuMs: number | null;
   readonly serverRssBytes: number | null;
+  /** CPU used meanwhile by the client processes (the load generator). */
+  readonly clientCpuMs: number;
 }
 
 /** Starts measuring; call the returned function when the work is done. */
-export function startWindow(server: ServerUnderTest): () => Window {
+export function startWindow(server: ServerUnderTest, pool: ClientPool): () => Window {
   const before = server.resources();
+  const clientsBefore = pool.cpuMs();
   const startedAt = clockMs();
   return () => {
     const after = server.resources();
@@ -45,6 +50,7 @@ export function startWindow(server: ServerUnderTest): () => Window {
       wallMs: clockMs() - startedAt,
       serverCpuMs: before && after ? after.cpuMs - before.cpuMs : null,
       serverRssBytes: after?.rssBytes ?? null,
+      clientCpuMs: pool.cpuMs() - clientsBefore,
     };
   };
 }

@@ -10,7 +10,7 @@ export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioRes
   try {
     await settle();
     const idleRss = ctx.server.resources()?.rssBytes ?? null;
-    const end = startWindow(ctx.server);
+    const end = startWindow(ctx.server, pool);
     const { target } = ctx.server;
     const url = `ws://${target.host}:${target.port}/app/${target.app.key}?protocol=7&client=bench&version=1`;
     const perClient = shares(n, pool.size);
@@ -31,6 +31,7 @@ export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioRes
       throughputUnit: 'connections/s',
       latency: handshake.summary(),
       serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, established),
+      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, established),
       serverRssBytes: heldRss,
       problems,
       details: {

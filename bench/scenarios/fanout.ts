@@ -48,7 +48,7 @@ async function phase(
 ): Promise<ScenarioResult> {
   const subscribers = perClient.reduce((a, b) => a + b, 0);
   await pool.all('resetStats', () => ({}));
-  const end = startWindow(ctx.server);
+  const end = startWindow(ctx.server, pool);
   const sent = await triggerSeries(api, CHANNEL, messages, perSecond, ctx.options.payloadBytes, firstSeq);
   const drainMs = 30_000 + (messages / perSecond) * 1000;
   const stats = mergeDeliveries(await pool.all('waitReceived', (c) => ({ expected: messages * (perClient[c.index] ?? 0), timeoutMs: drainMs })));
@@ -67,6 +67,7 @@ async function phase(
     throughputUnit: 'deliveries/s',
     latency: stats.latency.summary(),
     serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
+      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
     serverRssBytes: window.serverRssBytes,
     problems,
     details: {

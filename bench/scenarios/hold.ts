@@ -11,11 +11,11 @@ export async function holdScenario(ctx: ScenarioContext): Promise<ScenarioResult
   const pool = await ClientPool.start(Math.max(ctx.options.clients, Math.ceil(total / CONNECTIONS_PER_CLIENT)));
   try {
     const idleRss = ctx.server.resources()?.rssBytes ?? null;
-    const connecting = startWindow(ctx.server);
+    const connecting = startWindow(ctx.server, pool);
     await connectAll(ctx, pool, shares(total, pool.size), 50);
     const connected = connecting();
     ctx.log(`hold: ${total} connections open after ${round(connected.wallMs / 1000)} s; holding ${seconds} s`);
-    const end = startWindow(ctx.server);
+    const end = startWindow(ctx.server, pool);
     const results = await pool.all('hold', () => ({ durationMs: seconds * 1000, pingEveryMs: pingEverySeconds * 1000 }));
     const window = end();
     const open = results.reduce((n, r) => n + r.open, 0);
@@ -35,6 +35,7 @@ export async function holdScenario(ctx: ScenarioContext): Promise<ScenarioResult
       throughputUnit: 'connections held',
       latency: null,
       serverCpuMicrosPerUnit: null,
+      clientCpuMicrosPerUnit: null,
       serverRssBytes: rss,
       problems,
       details: {

@@ -27,7 +27,7 @@ export async function presenceScenario(ctx: ScenarioContext): Promise<ScenarioRe
     await pool.all('resetStats', () => ({}));
     ctx.log(`presence: ${churners} churners over ${channels} channels at ${rate} joins/s`);
 
-    const end = startWindow(ctx.server);
+    const end = startWindow(ctx.server, pool);
     const results = await pool.all('churn', (c) => ({
       target: ctx.server.target,
       firstConnection: watcherShares[c.index] ?? 0,
@@ -58,6 +58,7 @@ export async function presenceScenario(ctx: ScenarioContext): Promise<ScenarioRe
       throughputUnit: 'joins/s',
       latency: stats.memberLatency.summary(),
       serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, joins + leaves),
+      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, joins + leaves),
       serverRssBytes: window.serverRssBytes,
       problems,
       details: {

@@ -18,7 +18,7 @@ export async function publishScenario(ctx: ScenarioContext): Promise<ScenarioRes
     }));
     await pool.all('resetStats', () => ({}));
     const lanes = shares(concurrency, pool.size);
-    const end = startWindow(ctx.server);
+    const end = startWindow(ctx.server, pool);
     const results = await pool.all('publish', (c) => ({
       target: ctx.server.target,
       channel: CHANNEL,
@@ -43,6 +43,7 @@ export async function publishScenario(ctx: ScenarioContext): Promise<ScenarioRes
       throughputUnit: 'triggers/s',
       latency: latency.summary(),
       serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, ok),
+      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, ok),
       serverRssBytes: window.serverRssBytes,
       problems,
       details: { concurrency, seconds, subscribers, triggers: ok, errors, deliveries: stats.received, latencyIs: 'HTTP request to response', payloadBytes: ctx.options.payloadBytes },

@@ -8,6 +8,8 @@ import type { Transport } from './transport.js';
 export interface SignedInUser {
   readonly id: UserId;
   readonly watchlist: readonly UserId[];
+  /** `user_info` from user_data: the member info when it joins presence channels without channel_data. */
+  readonly info: unknown;
 }
 
 /**

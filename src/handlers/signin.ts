@@ -37,7 +37,7 @@ export async function handleSignin(ctx: HandlerContext, conn: Connection, rawDat
   }
 
   if (conn.user) await signOut(ctx, conn);
-  conn.user = { id: id as string, watchlist: watchlist as string[] };
+  conn.user = { id: id as string, watchlist: watchlist as string[], info: user.user_info };
   ctx.localUsers.add(conn, conn.user.id);
   for (const watched of conn.user.watchlist) {
     conn.channels.set(watchersOf(watched), null);

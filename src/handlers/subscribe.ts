@@ -41,12 +41,16 @@ function authorize(conn: Connection, channel: string, data: Record<string, unkno
   if (!kind.authorized) return null;
 
   const channelData = kind.presence ? data.channel_data : undefined;
-  if (kind.presence && typeof channelData !== 'string') {
+  // A signed-in client may join a presence channel without channel_data: it joins as its user.
+  const asSignedInUser = kind.presence && channelData === undefined && conn.user !== null;
+  if (kind.presence && !asSignedInUser && typeof channelData !== 'string') {
     throw new SubscriptionError('presenceDataInvalid', `subscribing to ${channel} needs channel_data, a JSON string with user_id`);
   }
   const problem = authTokenProblem(data.auth, conn.app, channelAuthMessage(conn.socketId, channel, channelData as string | undefined));
   if (problem) throw new SubscriptionError('authFailed', `subscription to ${channel} refused: ${problem}`);
-  return kind.presence ? parseMember(channel, channelData as string) : null;
+  if (!kind.presence) return null;
+  if (asSignedInUser && conn.user) return { user_id: conn.user.id, user_info: conn.user.info };
+  return parseMember(channel, channelData as string);
 }
 
 function parseMember(channel: string, channelData: string): PresenceMember {

@@ -250,3 +250,34 @@ test('the member limit refuses a new user but admits another socket of a present
   const chDave = await subscribed(dave, name);
   assert.equal(membersOf(chDave).members.count, 2);
 });
+
+test('a signed-in client joins a presence channel without channel_data, as its user', async (t) => {
+  const name = `presence-${rid()}`;
+  const alice = person('Alice');
+  const a = await member(alice, t);
+  await subscribed(a.client, name);
+
+  // No `presence` option: the auth response carries no channel_data, so pusher-js
+  // relies on its sign-in and Herald must take the member from the signed-in user.
+  const bob = { id: `bob-${rid()}`, user_info: { name: 'Bob' } };
+  const b = signedClient(h, t, { user: bob });
+  await connected(b);
+  // pusher-js waits for its sign-in to finish before it authorizes the subscription.
+  b.signin();
+  const added = nextEvent<{ id: string; info: unknown }>(a.client.channel(name), 'pusher:member_added');
+  const chB = await subscribed(b, name);
+  assert.equal(membersOf(chB).members.me.id, bob.id);
+  assert.deepEqual(idsOf(chB), [alice.user_id, bob.id].sort());
+  const { id, info } = await added;
+  assert.equal(id, bob.id);
+  assert.deepEqual(info, bob.user_info);
+});
+
+test('without channel_data and without sign-in, a presence subscription is refused', async (t) => {
+  const sock = await establishedRawSocket(h, t);
+  const name = `presence-${rid()}`;
+  const auth = `${APP.key}:${createHmac('sha256', APP.secret).update(`${sock.socketId}:${name}`).digest('hex')}`;
+  sock.send({ event: 'pusher:subscribe', data: { channel: name, auth } });
+  const err = await sock.next((f) => f.event === 'pusher:subscription_error' && f.channel === name, 'subscription_error');
+  assert.equal((frameData(err) as { type: string }).type, 'InvalidPresenceData');
+});
