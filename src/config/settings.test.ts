@@ -202,3 +202,9 @@ describe('validation names what is wrong', () => {
     refused({ env: {}, flags: { config: configFile({ logLevel: 'verbose' }) } }, /invalid log level/);
   });
 });
+
+test('an empty environment variable counts as unset (HERALD_PORT= does not mean port 0)', () => {
+  const settings = loadSettings({ env: { HERALD_PORT: '', HERALD_HOST: '' } });
+  assert.equal(settings.port, 6001);
+  assert.equal(settings.host, '0.0.0.0');
+});

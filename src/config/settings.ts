@@ -107,7 +107,9 @@ export interface SettingsInput {
 
 export class SettingsError extends Error {}
 
-export function loadSettings({ env = process.env, flags = {}, overrides = {} }: SettingsInput = {}): Settings {
+export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides = {} }: SettingsInput = {}): Settings {
+  // `HERALD_PORT=` in a .env file means "not set", not "port 0".
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(rawEnv).filter(([, v]) => v !== ''));
   const configPath = flags.config ?? env.HERALD_CONFIG;
   const file = configPath ? readConfigFile(configPath) : {};
 
