@@ -36,8 +36,6 @@ export interface RedisAdapterOptions {
 
 /** How long a cluster query waits for the other nodes before answering with those that replied. */
 const QUERY_TIMEOUT_MS = 1000;
-/** How long `start` waits for Redis before serving anyway (not ready, reconnecting). */
-const START_WAIT_MS = 5000;
 
 interface PendingQuery {
   readonly waitingFor: Set<NodeId>;
@@ -65,6 +63,7 @@ export class RedisAdapter implements Adapter {
   private readonly pending = new Map<string, PendingQuery>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
+  private readonly nodeTimeoutMs: number;
 
   constructor(
     private readonly subscribers: LocalSubscribers,
@@ -73,6 +72,7 @@ export class RedisAdapter implements Adapter {
     options: RedisAdapterOptions,
   ) {
     this.log = options.log.child({ node: this.node.slice(0, 8) });
+    this.nodeTimeoutMs = options.nodeTimeoutMs;
     this.keys = new RedisKeys(options.prefix);
     this.link = new RedisLink(options.url, this.log);
     const entries = new NodeEntries();
@@ -89,25 +89,20 @@ export class RedisAdapter implements Adapter {
       this.log,
     );
     this.link.subscriber.on('message', (topic: string, text: string) => this.received(topic, text));
-    // Subscriptions are restored by the client itself after a reconnect; the
-    // heartbeat then resynchronises membership.
-    this.link.subscriber.on('ready', () => {
-      if (this.link.subscriber.status === 'ready') void this.beatSoon();
-    });
+    // Each time Redis (re)connects, including a first connection long after
+    // start: subscribe (again: it is idempotent) and resynchronise membership.
+    this.link.subscriber.on('ready', () => void this.joinCluster());
   }
 
+  /**
+   * Connects, waiting for Redis at most as long as the others would take to
+   * give up on this node; after that it serves locally, not ready, and keeps
+   * trying.
+   */
   async start(): Promise<void> {
-    await this.link.connect(START_WAIT_MS);
-    if (this.link.usable) {
-      try {
-        await this.link.subscriber.subscribe(this.keys.broadcastTopic, this.keys.controlTopic, this.keys.replyTopic(this.node));
-      } catch (err) {
-        this.link.failed('subscribe', err);
-      }
-      await this.liveness.beat();
-    } else {
-      this.log.error('Redis is not reachable at start: serving local clients only until it is');
-    }
+    await this.link.connect(this.nodeTimeoutMs);
+    if (this.link.usable) await this.joinCluster();
+    else this.log.error('Redis is not reachable at start: serving local clients only (not ready) until it is');
     this.liveness.start();
   }
 
@@ -158,8 +153,14 @@ export class RedisAdapter implements Adapter {
     await this.link.close();
   }
 
-  private beatSoon(): Promise<void> {
-    return this.liveness.beat();
+  private async joinCluster(): Promise<void> {
+    try {
+      await this.link.subscriber.subscribe(this.keys.broadcastTopic, this.keys.controlTopic, this.keys.replyTopic(this.node));
+    } catch (err) {
+      this.link.failed('subscribe', err);
+      return;
+    }
+    await this.liveness.beat();
   }
 
   private sumCounts(answers: NodeAnswer[]): number {

@@ -18,6 +18,9 @@ export async function runWorkers(settings: Settings): Promise<number> {
     log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another');
     fork();
   });
+  cluster.on('listening', (worker, address) => {
+    log.info({ worker: worker.id, pid: worker.process.pid, port: address.port }, 'worker listening');
+  });
   for (let i = 0; i < settings.workers; i++) fork();
   log.info({ workers: settings.workers, port: settings.port }, 'started workers');
 
@@ -42,3 +45,8 @@ export async function runWorkers(settings: Settings): Promise<number> {
 }
 
 export const isWorkerPrimary = (settings: Settings) => settings.workers > 1 && cluster.isPrimary;
+
+/** A worker that has shut down lets go of its channel to the primary, so that its process can end. */
+export function releaseWorker(): void {
+  if (cluster.isWorker) cluster.worker?.disconnect();
+}

@@ -139,8 +139,8 @@ export class HttpSession implements Transport {
       return;
     }
     if (now - receiver.openedAt >= this.limits.maxStreamAgeMs) {
+      // Padding takes the stream past pusher-js's limit: it reopens the stream, and write() lets this one go.
       this.write(recyclePadding(receiver.charsWritten), now);
-      this.detach(now, true);
     } else if (now - receiver.lastWriteAt >= this.limits.heartbeatIntervalMs && !receiver.res.writableNeedDrain) {
       this.write(HEARTBEAT_FRAME, now);
     }
@@ -177,6 +177,8 @@ export class HttpSession implements Transport {
     res.on('drain', () => {
       if (this.receiver === receiver) this.flush();
     });
+    // A client gone mid-write is noticed by 'close'; its socket error has nothing more to say.
+    res.on('error', () => {});
   }
 
   private detach(now: number, endResponse: boolean): void {
@@ -200,12 +202,8 @@ export class HttpSession implements Transport {
     if (this.ending !== null) text += this.ending;
     if (text === '') return;
     this.write(text, now);
-    if (this.ending !== null || this.kind === 'xhr_polling') {
-      this.detach(now, true);
-    } else if (receiver.charsWritten > PUSHER_JS_STREAM_LIMIT_CHARS) {
-      // pusher-js reopens its stream now; anything more written here would be lost in the switch.
-      this.detach(now, true);
-    }
+    // A poll carries one batch; a closing session has said its last.
+    if (this.ending !== null || this.kind === 'xhr_polling') this.detach(now, true);
   }
 
   private write(text: string, now: number): void {
@@ -214,5 +212,9 @@ export class HttpSession implements Transport {
     receiver.res.write(text);
     receiver.charsWritten += text.length;
     receiver.lastWriteAt = now;
+    if (this.kind === 'xhr_streaming' && receiver.charsWritten > PUSHER_JS_STREAM_LIMIT_CHARS) {
+      // pusher-js reopens its stream once it has read this far; anything more written here would be lost in the switch.
+      this.detach(now, true);
+    }
   }
 }

@@ -120,3 +120,36 @@ describe('a node that loses Redis', { skip }, () => {
     assert.deepEqual(await fromCutOff, { n: 3 });
   });
 });
+
+describe('a node started while Redis is down', { skip }, () => {
+  const prefix = uniquePrefix('late');
+  const relay = new RedisRelay();
+  let steady: InProcessNode;
+  let late: InProcessNode;
+
+  before(async () => {
+    const relayedUrl = await relay.listen();
+    relay.cut();
+    [steady, late] = await Promise.all([startNode(prefix), startNode(prefix, { redisUrl: relayedUrl })]);
+  });
+  after(async () => {
+    await Promise.all([steady?.close(), late?.close()]);
+    await relay.close();
+    await dropPrefix(prefix);
+  });
+
+  test('serves locally, not ready, and joins the cluster once Redis is reachable', async (t) => {
+    assert.equal(await status(late.url), 503);
+    const client = late.client(t);
+    const channel = await subscribed(client, 'updates');
+    const local = nextEvent(channel, 'update', 'a local event before Redis is reachable');
+    await late.sdk().trigger('updates', 'update', { n: 1 });
+    assert.deepEqual(await local, { n: 1 });
+
+    relay.restore();
+    await waitFor(async () => (await status(late.url)) === 200, 'the late node to be ready', WAIT_MS);
+    const remote = nextEvent(channel, 'update', 'an event from the other node');
+    await steady.sdk().trigger('updates', 'update', { n: 2 });
+    assert.deepEqual(await remote, { n: 2 });
+  });
+});

@@ -12,7 +12,7 @@ const WORKERS = 2;
 function listeningPids(output: string): Set<number> {
   const pids = new Set<number>();
   for (const line of output.split('\n')) {
-    const m = /"pid":(\d+).*"msg":"herald listening"/.exec(line);
+    const m = /"pid":(\d+).*"msg":"worker listening"/.exec(line);
     if (m) pids.add(Number(m[1]));
   }
   return pids;

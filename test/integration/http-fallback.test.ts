@@ -175,6 +175,20 @@ for (const transport of HTTP_TRANSPORTS) {
       const got = nextEvent<{ n: number }>(client.user, 'notice', 'an event sent to the user');
       await h.sdk().sendToUser(userId, 'notice', { n: 7 });
       assert.deepEqual(await got, { n: 7 });
+
+      const terminated = nextEvent<{ data: { code: number } }>(client.connection, 'error', 'the error that ends a terminated connection');
+      await h.sdk().terminateUserConnections(userId);
+      assert.equal((await terminated).data.code, 4009);
+      await waitFor(() => client.connection.state === 'disconnected', 'pusher-js to stay disconnected after being terminated');
+    });
+
+    test('an unknown app key is refused with 4001 and pusher-js does not retry', async (t) => {
+      const client = h.client(t, { httpHost: '127.0.0.1', httpPort: h.port, enabledTransports: [transport] }, 'no-such-key');
+      // A refusal during the handshake comes wrapped, as it does over a WebSocket.
+      const refused = await nextEvent<{ error: { data: { code: number; message: string } } }>(client.connection, 'error', 'the refusal');
+      assert.equal(refused.error.data.code, 4001);
+      assert.match(refused.error.data.message, /no-such-key/);
+      await waitFor(() => client.connection.state === 'disconnected', 'pusher-js to give up');
     });
   });
 }
@@ -240,6 +254,38 @@ describe('stream recycling', () => {
     assert.deepEqual(await got, { price: 101 });
     assert.equal(client.connection.socket_id, socketId);
     assert.deepEqual(states, [], 'the connection never left the connected state');
+  });
+});
+
+describe('large streams', () => {
+  let proxy: BlockingProxy;
+  before(async () => {
+    proxy = await startWebSocketBlockingProxy(h.port);
+  });
+  after(() => proxy.close());
+
+  test('a stream that carries more than pusher-js buffers is switched to a new request without losing an event', async (t) => {
+    const client = clientOn(h, t, 'xhr_streaming', { httpPort: proxy.port });
+    const socketId = await connected(client);
+    const channel = await subscribed(client, uniq('bulk'));
+    const received: number[] = [];
+    const total = 45;
+    const all = withTimeout(
+      new Promise<void>((resolve) => {
+        channel.bind('part', (part: { i: number }) => {
+          received.push(part.i);
+          if (received.length === total) resolve();
+        });
+      }),
+      `${total} events of 8 KB`,
+      10_000,
+    );
+    // 45 events of 8 KB take the stream well past the 256 KB after which pusher-js reopens it.
+    for (let i = 0; i < total; i++) await h.sdk().trigger(channel.name, 'part', { i, fill: 'x'.repeat(8000) });
+    await all;
+    assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
+    assert.ok(proxy.requests.filter((path) => path.includes('/xhr_streaming')).length >= 2, 'the stream was reopened');
+    assert.equal(client.connection.socket_id, socketId);
   });
 });
 
