@@ -163,6 +163,23 @@ describe('a cluster of three nodes', { skip }, () => {
     await c.sdk().terminateUserConnections('bob');
     await closed;
   });
+
+  test('watchlists see users come online and go offline on other nodes', async (t) => {
+    interface WatchlistEvent {
+      name: string;
+      user_ids: string[];
+    }
+    const watcher = a.client(t, { user: { id: 'carol', watchlist: ['dave'] } });
+    watcher.signin();
+    await waitFor(() => watcher.user.serverToUserChannel?.subscribed, 'carol to be signed in');
+    const online = nextEvent<WatchlistEvent>(watcher.user.watchlist, 'online', 'dave online');
+    const dave = b.client(null, { user: { id: 'dave', user_info: {} } });
+    dave.signin();
+    assert.deepEqual(await online, { name: 'online', user_ids: ['dave'] });
+    const offline = nextEvent<WatchlistEvent>(watcher.user.watchlist, 'offline', 'dave offline');
+    dave.disconnect();
+    assert.deepEqual(await offline, { name: 'offline', user_ids: ['dave'] });
+  });
 });
 
 describe('connection limits are cluster-wide', { skip }, () => {
