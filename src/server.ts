@@ -94,9 +94,11 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     listen: async () => {
       await adapter.start();
       return new Promise((resolve, reject) => {
-        http.once('error', reject);
+        // Nothing will serve: let go of Redis too, so that the process can end.
+        const failed = (err: Error) => void adapter.close().finally(() => reject(err));
+        http.once('error', failed);
         http.listen(settings.port, settings.host, () => {
-          http.off('error', reject);
+          http.off('error', failed);
           connections.startLivenessChecks();
           httpFallback?.startSweeping();
           const port = (http.address() as AddressInfo).port;

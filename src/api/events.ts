@@ -1,7 +1,6 @@
 import type { App } from '../apps/app.js';
 import { channelKind, channelNameProblem, eventNameProblem } from '../protocol/channel-names.js';
 import { HttpError } from '../protocol/errors.js';
-import { ProtocolLimits } from '../protocol/limits.js';
 import { SOCKET_ID_PATTERN } from '../protocol/socket-id.js';
 import type { ChannelName, EventName, SocketId } from '../protocol/types.js';
 import { parseInfo, type InfoAttribute } from './channel-info.js';
@@ -31,8 +30,8 @@ export function parseTriggerRequest(app: App, body: Record<string, unknown>, whe
   if (!Array.isArray(channels) || channels.length === 0) {
     throw new HttpError('badRequest', `${where}: 'channels' must be a non-empty array of channel names`);
   }
-  if (channels.length > ProtocolLimits.channelsPerEvent) {
-    throw new HttpError('badRequest', `${where}: at most ${ProtocolLimits.channelsPerEvent} channels per event, got ${channels.length}`);
+  if (channels.length > app.maxChannelsPerEvent) {
+    throw new HttpError('badRequest', `${where}: at most ${app.maxChannelsPerEvent} channels per event for this app, got ${channels.length}`);
   }
   for (const channel of channels) {
     const problem = channelNameProblem(channel);

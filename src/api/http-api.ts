@@ -12,6 +12,7 @@ import { ProtocolLimits } from '../protocol/limits.js';
 import { parseJsonObject, readBody } from './body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
+import type { AppRateLimiter, RateLimitedAction } from './rate-limit.js';
 import { verifySignature } from './signature.js';
 
 export interface HttpApiDeps {
@@ -21,6 +22,8 @@ export interface HttpApiDeps {
   readonly activity: ActivityFeed;
   readonly log: Logger;
   readonly maxRequestBodyBytes: number;
+  /** Per-app budgets: API requests and published events per second. */
+  readonly rateLimits: AppRateLimiter;
 }
 
 /** A signed request that passed verification. */
@@ -118,6 +121,9 @@ export async function publishTriggers(
 }
 
 async function triggerResponse(deps: HttpApiDeps, app: App, triggers: TriggerRequest[], batch: boolean): Promise<unknown> {
+  // Counted as Pusher counts messages: one per channel an event is published to.
+  const events = triggers.reduce((n, t) => n + t.channels.length, 0);
+  await enforceRate(deps, app, 'backend_event', app.backendEventsPerSecond, events);
   await publishTriggers(deps, app, triggers);
   if (!triggers.some((t) => t.info.size > 0)) return {};
   if (batch) {
@@ -127,6 +133,27 @@ async function triggerResponse(deps: HttpApiDeps, app: App, triggers: TriggerReq
   const channels: Record<string, Record<string, number>> = {};
   for (const channel of t.channels) channels[channel] = await channelAttributes(deps.adapter, app, channel, t.info);
   return { channels };
+}
+
+const RATE_LIMITED_WHAT: Record<RateLimitedAction, string> = {
+  api_request: 'HTTP API requests',
+  backend_event: 'events (one per channel an event is sent to)',
+};
+
+/** Takes `cost` from the app's budget for `action`; a 429 saying which limit when it does not fit. */
+async function enforceRate(deps: HttpApiDeps, app: App, action: RateLimitedAction, limit: number | null, cost: number): Promise<void> {
+  if (limit === null) return;
+  const decision = await deps.rateLimits.take(app.id, action, limit, cost);
+  if (decision.allowed) return;
+  // The 429 tells the caller; the activity feed lets metrics count rejections without a log line per request.
+  deps.activity.emit('rate_limited', { appId: app.id, action, limit });
+  deps.log.debug({ appId: app.id, action, limit, cost }, 'HTTP API request rate-limited');
+  const asked = cost > 1 ? ` (this request carries ${cost})` : '';
+  throw new HttpError(
+    'tooManyRequests',
+    `Rate limit exceeded: this app may send at most ${limit} ${RATE_LIMITED_WHAT[action]} per second${asked}; try again shortly`,
+    Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
+  );
 }
 
 function channelParam(params: Record<string, string | undefined>): string {
@@ -150,10 +177,13 @@ async function serve(
     const body = await readBody(req, deps.maxRequestBodyBytes);
     verifySignature(app, req.method ?? 'GET', url.pathname, url.searchParams, body);
     if (!app.enabled) throw new HttpError('forbidden', 'Application disabled');
+    // Only signed requests count, so nobody but the app itself can spend its budget.
+    await enforceRate(deps, app, 'api_request', app.apiRequestsPerSecond, 1);
     const result = await handler({ app, params, query: url.searchParams, body });
     sendJson(res, 200, result);
   } catch (err) {
     if (err instanceof HttpError) {
+      if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
       sendJson(res, err.status, { error: err.message });
       return;
     }

@@ -16,6 +16,12 @@ export interface App {
   /** Largest `data` of one event, in bytes. */
   readonly maxEventPayloadBytes: number;
   readonly clientEventsPerSecond: number;
+  /** Channels one event from the HTTP API may target (400 beyond). */
+  readonly maxChannelsPerEvent: number;
+  /** Events the HTTP API may publish per second, one per channel an event goes to (429 beyond); null for no limit. */
+  readonly backendEventsPerSecond: number | null;
+  /** Signed HTTP API requests per second, of any kind (429 beyond); null for no limit. */
+  readonly apiRequestsPerSecond: number | null;
   /** Origins allowed to open connections (`https://shop.example`, `*.example.com`); empty allows all. */
   readonly allowedOrigins: readonly string[];
 }

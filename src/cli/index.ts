@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { runStart } from './start.js';
 import { runTrigger } from './trigger.js';
+import { releaseWorker } from './workers.js';
 
 const USAGE = `Usage:
   herald start [--host HOST] [--port PORT] [--config FILE] [--workers N]
@@ -76,4 +77,4 @@ main(process.argv.slice(2)).then(
     }
     process.exitCode = 1;
   },
-);
+).finally(releaseWorker);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEVELOPMENT_APP, type Settings } from '../config/settings.js';
 import { createHerald } from '../server.js';
-import { isWorkerPrimary, releaseWorker, runWorkers } from './workers.js';
+import { isWorkerPrimary, runWorkers } from './workers.js';
 
 /** `herald start`: serve until SIGINT/SIGTERM, then close connections cleanly. */
 export async function runStart(configured: Settings): Promise<number> {
@@ -37,6 +37,5 @@ export async function runStart(configured: Settings): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await herald.close();
-  releaseWorker();
   return 0;
 }

@@ -1,4 +1,4 @@
-import cluster, { type Worker } from 'node:cluster';
+import cluster from 'node:cluster';
 import type { Settings } from '../config/settings.js';
 import { createLogger } from '../observability/logger.js';
 
@@ -6,42 +6,55 @@ import { createLogger } from '../observability/logger.js';
  * `herald start --workers N`: this process becomes the primary of N worker
  * processes that share the listening port (node:cluster hands each new
  * connection to one worker) and act as one server through the Redis adapter.
- * A worker that dies unexpectedly is replaced; SIGINT/SIGTERM stop them all.
+ * A worker that dies after it was serving is replaced; one that dies before
+ * (a port in use, a bad setting) stops them all rather than restarting in a
+ * loop. SIGINT/SIGTERM stop them all.
  */
 export async function runWorkers(settings: Settings): Promise<number> {
   const log = createLogger(settings.logLevel).child({ role: 'primary' });
+  const serving = new Set<number>();
   let stopping = false;
-  const fork = (): Worker => cluster.fork();
+  let exitCode = 0;
 
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another');
-    fork();
-  });
+  const stopAll = (signal: NodeJS.Signals) => {
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
+  };
+
   cluster.on('listening', (worker, address) => {
+    serving.add(worker.id);
     log.info({ worker: worker.id, pid: worker.process.pid, port: address.port }, 'worker listening');
   });
-  for (let i = 0; i < settings.workers; i++) fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (!serving.has(worker.id)) {
+      log.fatal({ pid: worker.process.pid, code, signal }, 'a worker failed before it could serve: stopping');
+      exitCode = 1;
+      stopAll('SIGTERM');
+      return;
+    }
+    log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another');
+    cluster.fork();
+  });
+  for (let i = 0; i < settings.workers; i++) cluster.fork();
   log.info({ workers: settings.workers, port: settings.port }, 'started workers');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      stopping = true;
-      log.info({ signal }, 'stopping workers');
-      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  const signalled = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'stopping workers');
+    stopAll(signal);
+  };
+  process.once('SIGINT', signalled);
+  process.once('SIGTERM', signalled);
+
   await new Promise<void>((resolve) => {
     const check = () => {
       if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
     };
     cluster.on('exit', check);
-    check();
   });
-  return 0;
+  process.off('SIGINT', signalled);
+  process.off('SIGTERM', signalled);
+  return exitCode;
 }
 
 export const isWorkerPrimary = (settings: Settings) => settings.workers > 1 && cluster.isPrimary;

@@ -4,23 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { App } from '../apps/app.js';
-import { ProtocolLimits } from '../protocol/limits.js';
-
-const appSchema = z
-  .object({
-    id: z.string().min(1),
-    key: z.string().min(1),
-    secret: z.string().min(1),
-    enabled: z.boolean().default(true),
-    clientEvents: z.boolean().default(false),
-    userAuthentication: z.boolean().default(false),
-    maxConnections: z.number().int().positive().nullable().default(null),
-    maxPresenceMembers: z.number().int().positive().default(ProtocolLimits.presenceMembers),
-    maxEventPayloadBytes: z.number().int().positive().default(ProtocolLimits.eventPayloadBytes),
-    clientEventsPerSecond: z.number().int().positive().default(ProtocolLimits.clientEventsPerSecond),
-    allowedOrigins: z.array(z.string().min(1)).default([]),
-  })
-  .strict();
+import { appSchema } from '../apps/app-schema.js';
+import { appStoreFileShape, appStoreSettings, type AppStoreSettings } from './app-store-settings.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
 
@@ -36,12 +21,13 @@ const fileSchema = z
     redisUrl: z.string().min(1).optional(),
     redisPrefix: z.string().min(1).optional(),
     workers: z.number().int().positive().optional(),
+    ...appStoreFileShape,
   })
   .strict();
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export interface Settings {
+export interface Settings extends AppStoreSettings {
   readonly host: string;
   readonly port: number;
   readonly apps: readonly App[];
@@ -97,7 +83,17 @@ export const DEVELOPMENT_APP = { id: 'app-id', key: 'app-key', secret: 'app-secr
 
 export interface SettingsInput {
   env?: NodeJS.ProcessEnv;
-  flags?: { host?: string; port?: string; config?: string; workers?: string; adapter?: string; 'redis-url'?: string; 'redis-prefix'?: string };
+  flags?: {
+    host?: string;
+    port?: string;
+    config?: string;
+    workers?: string;
+    adapter?: string;
+    'redis-url'?: string;
+    'redis-prefix'?: string;
+    'app-store'?: string;
+    'database-url'?: string;
+  };
   /** Overrides applied last; used by tests and embedders. */
   overrides?: Partial<Omit<Settings, 'apps' | 'httpFallback'>> & {
     apps?: Array<z.input<typeof appSchema>>;
@@ -118,7 +114,9 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
   if (envApp) apps.push(envApp);
   if (overrides.apps) apps = overrides.apps.map((a) => parse(appSchema, a, 'app'));
   assertDistinctApps(apps);
-  const usingDevelopmentApp = apps.length === 0;
+  const stores = appStoreSettings({ env, flags, file, overrides }, parse);
+  // With a database store the apps live there: the well-known development app is never served next to them.
+  const usingDevelopmentApp = apps.length === 0 && stores.appStore === 'static';
   if (usingDevelopmentApp) {
     apps = [appSchema.parse({ ...DEVELOPMENT_APP, clientEvents: true, userAuthentication: true })];
   }
@@ -138,6 +136,7 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
     usingDevelopmentApp,
     httpFallback: { ...DEFAULT_HTTP_FALLBACK, enabled: env.HERALD_HTTP_FALLBACK !== 'false', ...overrides.httpFallback },
     ...clusterSettings(env, flags, file, overrides),
+    ...stores,
     consoleToken:
       overrides.consoleToken ??
       parse(z.string().min(16, 'use at least 16 characters').nullable(), env.HERALD_CONSOLE_TOKEN || file.consoleToken || null, 'console token'),

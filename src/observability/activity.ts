@@ -19,6 +19,8 @@ export interface ActivityEvents {
   api_event: { appId: AppId; channel: ChannelName; event: EventName; data: string };
   client_event: { appId: AppId; channel: ChannelName; event: EventName; data: string; socketId: SocketId; userId?: UserId };
   error_sent: { appId: AppId; socketId: SocketId; code: number | null; message: string };
+  /** An HTTP API request refused (429) because the app is over a per-second limit. */
+  rate_limited: { appId: AppId; action: 'api_request' | 'backend_event'; limit: number };
   /** One webhook request, after it was answered or failed; no URL, which may carry credentials. */
   webhook_sent: { appId: AppId; events: string[]; status: number | null; error?: string };
 }

@@ -107,6 +107,8 @@ export class HttpError extends Error {
   constructor(
     readonly kind: HttpErrorName,
     message: string,
+    /** Sent as `Retry-After` (429): when trying again can succeed. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.status = HttpErrors[kind];

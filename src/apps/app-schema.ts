@@ -1,0 +1,31 @@
+// The one description of an app's fields, their rules and defaults: used for
+// config-file apps, stored apps and `herald apps` input alike, so an app means
+// the same wherever it comes from.
+import { z } from 'zod';
+import { ProtocolLimits } from '../protocol/limits.js';
+
+/** Switches and limits of an app, with the defaults an app gets when it does not say. */
+export const appOptionsShape = {
+  enabled: z.boolean().default(true),
+  clientEvents: z.boolean().default(false),
+  userAuthentication: z.boolean().default(false),
+  maxConnections: z.number().int().positive().nullable().default(null),
+  maxPresenceMembers: z.number().int().positive().default(ProtocolLimits.presenceMembers),
+  maxEventPayloadBytes: z.number().int().positive().default(ProtocolLimits.eventPayloadBytes),
+  clientEventsPerSecond: z.number().int().positive().default(ProtocolLimits.clientEventsPerSecond),
+  maxChannelsPerEvent: z.number().int().positive().default(ProtocolLimits.channelsPerEvent),
+  backendEventsPerSecond: z.number().int().positive().nullable().default(null),
+  apiRequestsPerSecond: z.number().int().positive().nullable().default(null),
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+};
+
+export const appSchema = z
+  .object({
+    id: z.string().min(1),
+    key: z.string().min(1),
+    secret: z.string().min(1),
+    ...appOptionsShape,
+  })
+  .strict();
+
+export type AppInput = z.input<typeof appSchema>;
