@@ -60,6 +60,10 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
       HERALD_APP_SECRET: options.app.secret,
       HERALD_LOG_LEVEL: 'warn',
       ...(options.activityTimeoutSeconds ? { HERALD_ACTIVITY_TIMEOUT: String(options.activityTimeoutSeconds) } : {}),
+      // Workers act as one server through the Redis adapter (the local Redis, a prefix of its own).
+      ...(options.workers > 1
+        ? { HERALD_ADAPTER: 'redis', HERALD_REDIS_PREFIX: `herald-bench-${process.pid}-${port}` }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
