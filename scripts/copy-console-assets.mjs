@@ -1,7 +1,8 @@
 // tsc compiles only TypeScript: the console page's static files are copied
 // beside the compiled console module, where it serves them from.
 import { cpSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const from = new URL('../src/console/public/', import.meta.url);
-const to = new URL('../dist/console/public/', import.meta.url);
-cpSync(from, to, { recursive: true });
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+cpSync(join(root, 'src/console/public'), join(root, 'dist/console/public'), { recursive: true });

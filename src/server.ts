@@ -1,5 +1,8 @@
 // Composes Herald from its parts; the only module that knows all of them.
-import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Adapter } from './adapter/adapter.js';
@@ -7,19 +10,30 @@ import { announceClusterChange } from './adapter/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
 import { registerHttpApi, sendJson } from './api/http-api.js';
-import { StaticAppStore, type AppStore } from './apps/app-store.js';
+import { LocalRateLimiter, type AppRateLimiter } from './api/rate-limit.js';
+import type { AppStore } from './apps/app-store.js';
+import { fixedApps, servedApps } from './apps/open-app-store.js';
 import { ChannelService } from './channels/channel-service.js';
 import { LocalSubscribers } from './channels/local-subscribers.js';
 import type { Settings } from './config/settings.js';
 import { registerConsole } from './console/console-routes.js';
+import { NO_RELAY, RedisConsoleRelay } from './console/relay.js';
+import { applyAppChange } from './connection/app-changes.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { Gateway } from './connection/gateway.js';
 import { FrameHandler } from './handlers/frame-handler.js';
 import { ActivityFeed } from './observability/activity.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { HeraldMetrics } from './observability/metrics.js';
+import { registerStats } from './observability/stats.js';
 import { HttpFallbackTransportServer } from './transport/http-fallback.js';
 import { WebSocketTransportServer } from './transport/websocket.js';
 import { LocalUsers } from './users/local-users.js';
+import { LazyQueue } from './webhooks/lazy-queue.js';
+import type { WebhookQueue } from './webhooks/queue.js';
+import { RedisWebhookQueue } from './webhooks/redis-queue.js';
+import { SqliteWebhookQueue } from './webhooks/sqlite-queue.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
 export interface Herald {
   readonly settings: Settings;
@@ -27,22 +41,35 @@ export interface Herald {
   readonly activity: ActivityFeed;
   readonly adapter: Adapter;
   readonly connections: ConnectionRegistry;
+  readonly metrics: HeraldMetrics;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
-  /** Closes every connection and stops listening. */
+  /**
+   * Stops accepting, tells clients to reconnect elsewhere (4200), lets
+   * in-flight HTTP requests finish and flushes webhooks, within the shutdown timeout.
+   */
   close(): Promise<void>;
 }
 
 export interface HeraldOptions {
   readonly apps?: AppStore;
+  /** Per-app HTTP API budgets; per node unless a shared (cluster-wide) limiter is given. */
+  readonly rateLimiter?: AppRateLimiter;
   readonly logger?: Logger;
 }
 
 export function createHerald(settings: Settings, options: HeraldOptions = {}): Herald {
   const log = options.logger ?? createLogger(settings.logLevel);
-  const apps = options.apps ?? new StaticAppStore(settings.apps);
+  const served = options.apps ? fixedApps(options.apps) : servedApps(settings, log);
+  const apps = served.store;
   const activity = new ActivityFeed();
+  const metrics = new HeraldMetrics();
+  metrics.watch(activity);
   const connections = new ConnectionRegistry(settings.activityTimeoutSeconds * 1000, settings.pongTimeoutSeconds * 1000);
+  served.onChange((change) => {
+    const connectionsOfApp = applyAppChange(connections, change);
+    log.info({ appId: change.previous.id, enabled: change.current?.enabled ?? null, connections: connectionsOfApp }, 'app changed in the store');
+  });
   const subscribers = new LocalSubscribers();
   const localUsers = new LocalUsers();
   const adapter: Adapter =
@@ -58,27 +85,71 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       : new LocalAdapter(subscribers, connections, localUsers);
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
-  const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds);
-  const websockets = new WebSocketTransportServer(gateway, log, { maxFrameBytes: settings.maxFrameBytes });
+  const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, metrics.traffic);
+  const websockets = new WebSocketTransportServer(
+    gateway,
+    log,
+    { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes },
+    activity,
+  );
   const httpFallback = settings.httpFallback.enabled
-    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes })
+    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes }, activity)
     : null;
 
   const router = FindMyWay({
     ignoreTrailingSlash: true,
     defaultRoute: (_req, res) => sendJson(res, 404, { error: 'Not found' }),
   });
-  registerHttpApi(router, { apps, adapter, channels, activity, log, maxRequestBodyBytes: settings.maxRequestBodyBytes });
-  registerConsole(router, { apps, adapter, channels, activity, log, token: settings.consoleToken, maxRequestBodyBytes: settings.maxRequestBodyBytes });
+  registerHttpApi(router, {
+    apps,
+    adapter,
+    channels,
+    activity,
+    log,
+    maxRequestBodyBytes: settings.maxRequestBodyBytes,
+    rateLimits: options.rateLimiter ?? new LocalRateLimiter(),
+  });
+  // On a cluster the console relays activity between nodes so that any node's console shows them all.
+  const consoleRelay =
+    settings.adapter === 'redis' && settings.consoleToken !== null
+      ? new RedisConsoleRelay(settings.redisUrl, settings.redisPrefix, activity, log)
+      : NO_RELAY;
+  const debugConsole = registerConsole(router, {
+    apps,
+    adapter,
+    channels,
+    activity,
+    log,
+    token: settings.consoleToken,
+    maxRequestBodyBytes: settings.maxRequestBodyBytes,
+    relay: consoleRelay,
+  });
+  registerStats(router, {
+    apps,
+    adapter,
+    connections,
+    subscribers,
+    localUsers,
+    httpSessions: httpFallback ? () => ({ open: httpFallback.sessionCount, ended: httpFallback.endedSessionCount }) : null,
+    consoleToken: settings.consoleToken,
+    log,
+  });
   router.on('GET', '/', (_req, res) => sendJson(res, 200, { name: 'herald', status: 'ok' }));
+  router.on('GET', '/metrics', (_req, res) => void metrics.serve(res));
   router.on('GET', '/health', (_req, res) => sendJson(res, 200, { status: 'ok' }));
   // Not ready while cluster-wide state is unreachable, so a load balancer sends new clients elsewhere.
   router.on('GET', '/ready', (_req, res) => (adapter.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' })));
 
-  const http: Server = createServer((req, res) => {
+  const webhooks = new Webhooks({ apps, adapter, activity, metrics, log, queue: webhookQueue(settings, log) }, settings.webhooks);
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     if (httpFallback?.handle(req, res)) return;
+    if (req.url?.startsWith('/apps/')) metrics.timeHttpApi(req, res, req.url.split('?')[0] ?? '');
     router.lookup(req, res);
-  });
+  };
+  const http: Server = settings.tls
+    ? createTlsServer({ cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) }, handle)
+    : createServer(handle);
   http.on('upgrade', (req, socket, head) => websockets.handleUpgrade(req, socket, head));
   http.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -91,7 +162,9 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     activity,
     adapter,
     connections,
+    metrics,
     listen: async () => {
+      await served.start();
       await adapter.start();
       return new Promise((resolve, reject) => {
         // Nothing will serve: let go of Redis too, so that the process can end.
@@ -100,6 +173,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
         http.listen(settings.port, settings.host, () => {
           http.off('error', failed);
           connections.startLivenessChecks();
+          webhooks.start();
           httpFallback?.startSweeping();
           const port = (http.address() as AddressInfo).port;
           log.info({ host: settings.host, port }, 'herald listening');
@@ -108,14 +182,37 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       });
     },
     close: async () => {
+      const deadline = Date.now() + settings.shutdownTimeoutMs;
       connections.stopLivenessChecks();
+      // Stop accepting first; connections already open are let go below.
+      const stoppedListening = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      await debugConsole.close();
       await websockets.close();
       httpFallback?.close();
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
+      // Their departures (vacated channels, members leaving) belong in the last webhooks.
+      await until(() => connections.count() === 0, deadline);
+      // In-flight HTTP requests finish; keep-alive connections close as their requests end.
+      const idleTimer = setInterval(() => http.closeIdleConnections(), 50);
+      await Promise.race([stoppedListening, sleep(Math.max(0, deadline - Date.now()))]);
+      clearInterval(idleTimer);
+      http.closeAllConnections();
+      await stoppedListening;
+      await webhooks.close(deadline);
       await adapter.close();
+      await served.close();
     },
   };
 }
+
+/** Where webhooks wait until delivered: shared by the cluster in Redis, or a SQLite file of this node. */
+function webhookQueue(settings: Settings, log: Logger): WebhookQueue {
+  if (settings.adapter === 'redis') return new RedisWebhookQueue(settings.redisUrl, settings.redisPrefix, log);
+  return new LazyQueue(join(settings.dataDir, 'webhooks.sqlite'), (path) => new SqliteWebhookQueue(path));
+}
+
+async function until(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) await sleep(20);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

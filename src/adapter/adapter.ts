@@ -27,6 +27,14 @@ export interface Adapter {
   subscriptionCount(appId: AppId, channel: ChannelName): Promise<number>;
   connectionCount(appId: AppId): Promise<number>;
 
+  /**
+   * This node's subscribers of a channel went from none to some (`occupied`)
+   * or from some to none. Resolves true when that changed whether the channel
+   * is occupied anywhere in the cluster, so that `channel_occupied` and
+   * `channel_vacated` are told once for the cluster, not once per node.
+   */
+  channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean>;
+
   /** Connects to whatever the adapter shares state through; resolves once usable or given up on (never rejects). */
   start(): Promise<void>;
   /** False while cluster-wide state is unreachable (the readiness endpoint reports it). */
@@ -43,4 +51,5 @@ export interface Adapter {
 export type ClusterChange =
   | { readonly kind: 'member_added'; readonly appId: AppId; readonly channel: ChannelName; readonly userId: UserId; readonly userInfo: unknown }
   | { readonly kind: 'member_removed'; readonly appId: AppId; readonly channel: ChannelName; readonly userId: UserId }
-  | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId };
+  | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId }
+  | { readonly kind: 'channel_occupied' | 'channel_vacated'; readonly appId: AppId; readonly channel: ChannelName };

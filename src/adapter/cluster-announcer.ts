@@ -18,6 +18,10 @@ export function announceClusterChange(change: ClusterChange, adapter: Adapter, a
       adapter.broadcast(change.appId, change.channel, encodeFrame('pusher_internal:member_removed', { user_id: change.userId }, change.channel));
       activity.emit('member_removed', { appId: change.appId, channel: change.channel, userId: change.userId });
       return;
+    case 'channel_occupied':
+    case 'channel_vacated':
+      activity.emit(change.kind, { appId: change.appId, channel: change.channel });
+      return;
     case 'user_online':
     case 'user_offline':
       adapter.broadcast(change.appId, watchersOf(change.userId), watchlistFrame(change.kind === 'user_online' ? 'online' : 'offline', [change.userId]));

@@ -10,6 +10,7 @@ import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { NodeLiveness } from './redis/liveness.js';
 import { NodeEntries } from './redis/membership.js';
+import { RedisOccupancy } from './redis/occupancy.js';
 import {
   decodeBroadcast,
   decodeControl,
@@ -60,6 +61,7 @@ export class RedisAdapter implements Adapter {
   private readonly keys: RedisKeys;
   private readonly link: RedisLink;
   private readonly liveness: NodeLiveness;
+  private readonly occupancy: RedisOccupancy;
   private readonly pending = new Map<string, PendingQuery>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
@@ -78,6 +80,7 @@ export class RedisAdapter implements Adapter {
     const entries = new NodeEntries();
     this.presence = new RedisPresenceStore(this.link, this.keys, this.node, entries);
     this.users = new RedisUserDirectory(this.link, this.keys, this.node, entries);
+    this.occupancy = new RedisOccupancy(this.link, this.keys, this.node, entries);
     this.cache = new RedisCacheStore(this.link, this.keys, ProtocolLimits.cacheTtlSeconds * 1000);
     this.liveness = new NodeLiveness(
       this.link,
@@ -145,6 +148,10 @@ export class RedisAdapter implements Adapter {
 
   async connectionCount(appId: AppId): Promise<number> {
     return this.connections.count(appId) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
+  }
+
+  channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
+    return this.occupancy.change(appId, channel, occupied);
   }
 
   async close(): Promise<void> {

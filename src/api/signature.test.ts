@@ -17,7 +17,11 @@ const APP: App = {
   maxPresenceMembers: 100,
   maxEventPayloadBytes: 10240,
   clientEventsPerSecond: 10,
+  maxChannelsPerEvent: 100,
+  backendEventsPerSecond: null,
+  apiRequestsPerSecond: null,
   allowedOrigins: [],
+  webhooks: [],
 };
 
 const sdkFor = (creds: { key?: string; secret?: string } = {}) =>

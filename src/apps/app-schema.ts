@@ -3,6 +3,15 @@
 // the same wherever it comes from.
 import { z } from 'zod';
 import { ProtocolLimits } from '../protocol/limits.js';
+import { WEBHOOK_EVENT_NAMES } from '../webhooks/events.js';
+
+/** One webhook URL and the events it wants (every kind when not said). */
+const webhookTargetSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    events: z.array(z.enum(WEBHOOK_EVENT_NAMES)).min(1).default([...WEBHOOK_EVENT_NAMES]),
+  })
+  .strict();
 
 /** Switches and limits of an app, with the defaults an app gets when it does not say. */
 export const appOptionsShape = {
@@ -17,6 +26,7 @@ export const appOptionsShape = {
   backendEventsPerSecond: z.number().int().positive().nullable().default(null),
   apiRequestsPerSecond: z.number().int().positive().nullable().default(null),
   allowedOrigins: z.array(z.string().min(1)).default([]),
+  webhooks: z.array(webhookTargetSchema).default([]),
 };
 
 export const appSchema = z

@@ -37,3 +37,31 @@ export class StaticAppStore implements AppStore {
     return [...this.byId.values()];
   }
 }
+
+/**
+ * The apps of the environment and config file in front of those of a
+ * database store: a configured app wins over a stored one with the same id
+ * or key (it is what the operator pinned at start; `herald apps create`
+ * refuses such clashes).
+ */
+export class LayeredAppStore implements AppStore {
+  constructor(
+    private readonly configured: AppStore,
+    private readonly stored: AppStore,
+  ) {}
+
+  async findByKey(key: AppKey): Promise<App | undefined> {
+    return (await this.configured.findByKey(key)) ?? this.stored.findByKey(key);
+  }
+
+  async findById(id: AppId): Promise<App | undefined> {
+    return (await this.configured.findById(id)) ?? this.stored.findById(id);
+  }
+
+  async list(): Promise<App[]> {
+    const configured = await this.configured.list();
+    const ids = new Set(configured.map((a) => a.id));
+    const keys = new Set(configured.map((a) => a.key));
+    return [...configured, ...(await this.stored.list()).filter((a) => !ids.has(a.id) && !keys.has(a.key))];
+  }
+}

@@ -1,4 +1,5 @@
 import type { AppId, AppKey } from '../protocol/types.js';
+import type { WebhookTarget } from '../webhooks/events.js';
 
 /** One tenant: its credentials and the switches and limits it runs with. */
 export interface App {
@@ -24,6 +25,8 @@ export interface App {
   readonly apiRequestsPerSecond: number | null;
   /** Origins allowed to open connections (`https://shop.example`, `*.example.com`); empty allows all. */
   readonly allowedOrigins: readonly string[];
+  /** Where the app's webhooks go; empty sends none. */
+  readonly webhooks: readonly WebhookTarget[];
 }
 
 export type AppOptions = Omit<App, 'id' | 'key' | 'secret'>;

@@ -18,6 +18,11 @@ export class MemoryCacheStore implements CacheStore {
 
   constructor(private readonly ttlMs: number) {}
 
+  /** Cached events held, expired ones not yet pruned included. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   async get(appId: AppId, channel: ChannelName) {
     const key = keyOf(appId, channel);
     const entry = this.entries.get(key);

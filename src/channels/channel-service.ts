@@ -5,7 +5,7 @@ import type { ActivityFeed } from '../observability/activity.js';
 import { channelKind } from '../protocol/channel-names.js';
 import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
-import type { ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalSubscribers } from './local-subscribers.js';
 
 export interface PublishRequest {
@@ -43,7 +43,8 @@ export class ChannelService {
           throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
         }
         const { isNewUser } = await this.adapter.presence.join(app.id, channel, conn.socketId, member);
-        this.track(conn, channel, member);
+        // Occupied is told before the first member arrives, as a receiver of webhooks expects.
+        if (this.track(conn, channel, member)) await this.occupancyChanged(app.id, channel, true);
         if (isNewUser) {
           const frame = encodeFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
           this.adapter.broadcast(app.id, channel, frame, conn.socketId);
@@ -55,14 +56,17 @@ export class ChannelService {
       for (const [id, info] of members) hash[id] = info ?? null;
       conn.sendEvent('pusher_internal:subscription_succeeded', { presence: { ids: [...members.keys()], hash, count: members.size } }, channel);
     } else {
-      if (!already) this.track(conn, channel, null);
+      if (!already && this.track(conn, channel, null)) await this.occupancyChanged(app.id, channel, true);
       conn.sendEvent('pusher_internal:subscription_succeeded', {}, channel);
     }
 
     if (kind.cache) {
       const last = await this.adapter.cache.get(app.id, channel);
       if (last) conn.send(encodeFrame(last.event, last.data, channel));
-      else conn.send(JSON.stringify({ event: 'pusher:cache_miss', channel }));
+      else {
+        conn.send(JSON.stringify({ event: 'pusher:cache_miss', channel }));
+        this.activity.emit('cache_miss', { appId: app.id, channel, socketId: conn.socketId });
+      }
     }
   }
 
@@ -73,7 +77,6 @@ export class ChannelService {
     const app = conn.app;
     const vacated = this.subscribers.remove(conn, channel);
     this.activity.emit('unsubscribed', { appId: app.id, socketId: conn.socketId, channel });
-    if (vacated) this.activity.emit('channel_vacated', { appId: app.id, channel });
     if (member) {
       const { userLeft } = await this.adapter.presence.leave(app.id, channel, conn.socketId, member.user_id);
       if (userLeft) {
@@ -81,6 +84,8 @@ export class ChannelService {
         this.activity.emit('member_removed', { appId: app.id, channel, userId: member.user_id });
       }
     }
+    // Vacated is told after the last member left.
+    if (vacated) await this.occupancyChanged(app.id, channel, false);
   }
 
   async unsubscribeAll(conn: Connection): Promise<void> {
@@ -94,10 +99,18 @@ export class ChannelService {
     this.adapter.broadcast(app.id, req.channel, frame, req.except);
   }
 
-  private track(conn: Connection, channel: ChannelName, member: PresenceMember | null): void {
+  /** Records the subscription; true when it is this node's first subscriber of the channel. */
+  private track(conn: Connection, channel: ChannelName, member: PresenceMember | null): boolean {
     conn.channels.set(channel, member);
     const occupied = this.subscribers.add(conn, channel);
     this.activity.emit('subscribed', { appId: conn.app.id, socketId: conn.socketId, channel });
-    if (occupied) this.activity.emit('channel_occupied', { appId: conn.app.id, channel });
+    return occupied;
+  }
+
+  /** This node's first subscriber came or its last left: announced when that is true of the whole cluster too. */
+  private async occupancyChanged(appId: AppId, channel: ChannelName, occupied: boolean): Promise<void> {
+    if (await this.adapter.channelOccupancy(appId, channel, occupied)) {
+      this.activity.emit(occupied ? 'channel_occupied' : 'channel_vacated', { appId, channel });
+    }
   }
 }

@@ -63,6 +63,17 @@ export class LocalSubscribers {
     return out;
   }
 
+  /** What this index holds, for the stats endpoint: a leak shows here as numbers that do not return to zero. */
+  size(): { channels: number; subscriptions: number } {
+    let channels = 0;
+    let subscriptions = 0;
+    for (const byChannel of this.apps.values()) {
+      channels += byChannel.size;
+      for (const subs of byChannel.values()) subscriptions += subs.size;
+    }
+    return { channels, subscriptions };
+  }
+
   subscribers(appId: AppId, channel: ChannelName): Iterable<Connection> {
     return this.apps.get(appId)?.get(channel)?.values() ?? [];
   }

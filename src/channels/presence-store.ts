@@ -66,6 +66,17 @@ export class MemoryPresenceStore implements PresenceStore {
   async memberCount(appId: AppId, channel: ChannelName) {
     return this.channels.get(keyOf(appId, channel))?.size ?? 0;
   }
+
+  /** What this store holds, for the stats endpoint. */
+  size(): { channels: number; members: number; sockets: number } {
+    let members = 0;
+    let sockets = 0;
+    for (const byUser of this.channels.values()) {
+      members += byUser.size;
+      for (const entry of byUser.values()) sockets += entry.sockets.size;
+    }
+    return { channels: this.channels.size, members, sockets };
+  }
 }
 
 const keyOf = (appId: AppId, channel: ChannelName) => `${appId}\u0000${channel}`;

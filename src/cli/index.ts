@@ -2,6 +2,8 @@
 // The `herald` command: argument parsing and wiring only.
 import { parseArgs } from 'node:util';
 import { loadSettings, SettingsError } from '../config/settings.js';
+import { AppConflictError, InvalidAppError } from '../apps/app-repository.js';
+import { AppsCommandError, runApps } from './apps.js';
 import { runStart } from './start.js';
 import { runTrigger } from './trigger.js';
 import { releaseWorker } from './workers.js';
@@ -13,10 +15,13 @@ const USAGE = `Usage:
       --workers N, N processes share the port (needs the Redis adapter).
   herald trigger --channel C --event E [--data JSON] [--port PORT | --url URL]
       Send a signed event through the HTTP API of a running Herald.
+  herald apps list|show|create|update|disable|enable|rotate-secret ...
+      Manage the apps of the app store (herald apps --help).
 
 Environment: HERALD_HOST, HERALD_PORT, HERALD_CONFIG, HERALD_LOG_LEVEL,
 HERALD_APP_ID / HERALD_APP_KEY / HERALD_APP_SECRET (or PUSHER_APP_*),
-HERALD_ADAPTER, HERALD_REDIS_URL, HERALD_REDIS_PREFIX, HERALD_WORKERS.`;
+HERALD_ADAPTER, HERALD_REDIS_URL, HERALD_REDIS_PREFIX, HERALD_WORKERS,
+HERALD_APP_STORE, HERALD_DATABASE_URL, HERALD_DATA_DIR, HERALD_APP_CACHE_TTL_MS.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -53,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       });
       return runTrigger(loadSettings({ flags: { config: values.config, host: values.host, port: values.port } }), values);
     }
+    case 'apps':
+      return runApps(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -70,7 +77,8 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof SettingsError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    const userError = err instanceof SettingsError || err instanceof AppsCommandError || err instanceof AppConflictError || err instanceof InvalidAppError;
+    if (userError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`herald: ${err.message}`);
     } else {
       console.error(err);

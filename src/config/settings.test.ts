@@ -58,7 +58,11 @@ describe('defaults', () => {
         maxPresenceMembers: ProtocolLimits.presenceMembers,
         maxEventPayloadBytes: ProtocolLimits.eventPayloadBytes,
         clientEventsPerSecond: ProtocolLimits.clientEventsPerSecond,
+        maxChannelsPerEvent: ProtocolLimits.channelsPerEvent,
+        backendEventsPerSecond: null,
+        apiRequestsPerSecond: null,
         allowedOrigins: [],
+        webhooks: [],
       },
     ]);
   });

@@ -6,8 +6,12 @@ import { z } from 'zod';
 import type { App } from '../apps/app.js';
 import { appSchema } from '../apps/app-schema.js';
 import { appStoreFileShape, appStoreSettings, type AppStoreSettings } from './app-store-settings.js';
+import { operationsFileShape, operationsSettings, type OperationsOverrides, type OperationsSettings } from './operations-settings.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
+
+/** Below this a WebSocket client would be cut for one ordinary burst of events. */
+const MIN_BUFFERED_BYTES = 64 * 1024;
 
 const fileSchema = z
   .object({
@@ -21,13 +25,15 @@ const fileSchema = z
     redisUrl: z.string().min(1).optional(),
     redisPrefix: z.string().min(1).optional(),
     workers: z.number().int().positive().optional(),
+    maxBufferedBytes: z.number().int().min(MIN_BUFFERED_BYTES).optional(),
     ...appStoreFileShape,
+    ...operationsFileShape,
   })
   .strict();
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export interface Settings extends AppStoreSettings {
+export interface Settings extends AppStoreSettings, OperationsSettings {
   readonly host: string;
   readonly port: number;
   readonly apps: readonly App[];
@@ -40,6 +46,8 @@ export interface Settings extends AppStoreSettings {
   readonly maxFrameBytes: number;
   /** Largest HTTP API request body accepted (413 beyond). */
   readonly maxRequestBodyBytes: number;
+  /** Unsent bytes a WebSocket client may have waiting; a client past it is not reading and is cut (4100). */
+  readonly maxBufferedBytes: number;
   /** True when no app was configured and the development app is in use. */
   readonly usingDevelopmentApp: boolean;
   /** pusher-js's HTTP fallback transports (xhr_streaming, xhr_polling), served on the same port. */
@@ -95,7 +103,7 @@ export interface SettingsInput {
     'database-url'?: string;
   };
   /** Overrides applied last; used by tests and embedders. */
-  overrides?: Partial<Omit<Settings, 'apps' | 'httpFallback'>> & {
+  overrides?: Partial<Omit<Settings, 'apps' | 'httpFallback' | keyof OperationsSettings>> & OperationsOverrides & {
     apps?: Array<z.input<typeof appSchema>>;
     httpFallback?: Partial<HttpFallbackSettings>;
   };
@@ -133,10 +141,16 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
     logLevel: parse(z.enum(logLevels), logLevel, 'log level'),
     maxFrameBytes: overrides.maxFrameBytes ?? 256 * 1024,
     maxRequestBodyBytes: overrides.maxRequestBodyBytes ?? 1024 * 1024,
+    maxBufferedBytes:
+      overrides.maxBufferedBytes ??
+      parse(z.coerce.number().int().min(MIN_BUFFERED_BYTES), env.HERALD_MAX_BUFFERED_BYTES ?? file.maxBufferedBytes ?? 8 * 1024 * 1024, 'max buffered bytes'),
     usingDevelopmentApp,
     httpFallback: { ...DEFAULT_HTTP_FALLBACK, enabled: env.HERALD_HTTP_FALLBACK !== 'false', ...overrides.httpFallback },
     ...clusterSettings(env, flags, file, overrides),
     ...stores,
+    ...operationsSettings({ env, file, overrides }, parse, (message) => {
+      throw new SettingsError(message);
+    }),
     consoleToken:
       overrides.consoleToken ??
       parse(z.string().min(16, 'use at least 16 characters').nullable(), env.HERALD_CONSOLE_TOKEN || file.consoleToken || null, 'console token'),

@@ -35,7 +35,8 @@ export class Connection {
 
   constructor(
     readonly socketId: SocketId,
-    readonly app: App,
+    /** Replaced when the app changes in its store (limits, secret), so open connections follow it. */
+    public app: App,
     private readonly transport: Transport,
   ) {}
 

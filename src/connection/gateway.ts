@@ -5,6 +5,7 @@ import { originAllowed } from '../apps/origins.js';
 import type { FrameHandler } from '../handlers/frame-handler.js';
 import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
+import { countedTransport, type TrafficCounters } from '../observability/metrics.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import { newSocketId } from '../protocol/socket-id.js';
@@ -28,23 +29,34 @@ export class Gateway {
     private readonly activity: ActivityFeed,
     private readonly log: Logger,
     private readonly activityTimeoutSeconds: number,
+    /** Frames and bytes in and out, for the metrics; nothing is counted without it. */
+    private readonly traffic?: TrafficCounters,
   ) {}
 
   /** Admits a client or tells it why not (pusher:error, then close). */
   async open(transport: Transport, request: ConnectRequest): Promise<Connection | null> {
     let app: App;
+    // The app, once found: a refusal after that (disabled, origin, quota) is counted against it.
+    const found: { app?: App } = {};
     try {
-      app = await this.admit(request);
+      app = await this.admit(request, found);
     } catch (err) {
       if (!(err instanceof SocketError)) throw err;
       transport.send(encodeFrame('pusher:error', { code: err.code, message: err.message }));
       transport.close(err.code ?? 4000, err.message);
-      this.log.info({ code: err.code, reason: err.message, transport: transport.kind }, 'connection refused');
+      // Debug, not info: a storm of refused connections must not become a storm of log lines; metrics count them.
+      this.log.debug({ code: err.code, reason: err.message, transport: transport.kind }, 'connection refused');
+      this.activity.emit('connection_refused', {
+        appId: found.app?.id ?? null,
+        appKey: request.appKey?.slice(0, 60) ?? null,
+        code: err.code,
+        transport: transport.kind,
+      });
       return null;
     }
     let socketId = newSocketId();
     while (this.connections.has(socketId)) socketId = newSocketId();
-    const conn = new Connection(socketId, app, transport);
+    const conn = new Connection(socketId, app, this.traffic ? countedTransport(transport, this.traffic) : transport);
     this.connections.add(conn);
     conn.sendEvent('pusher:connection_established', { socket_id: socketId, activity_timeout: this.activityTimeoutSeconds });
     this.activity.emit('connection_opened', { appId: app.id, socketId, transport: transport.kind });
@@ -53,6 +65,7 @@ export class Gateway {
   }
 
   receive(conn: Connection, text: string): void {
+    this.traffic?.received(text);
     this.frames.receive(conn, text);
   }
 
@@ -65,7 +78,7 @@ export class Gateway {
     });
   }
 
-  private async admit(request: ConnectRequest): Promise<App> {
+  private async admit(request: ConnectRequest, found: { app?: App }): Promise<App> {
     if (request.appKey === null) {
       throw new SocketError('pathNotFound', 'Path not found: connect to /app/{key}');
     }
@@ -81,6 +94,7 @@ export class Gateway {
     }
     const app = await this.apps.findByKey(request.appKey);
     if (!app) throw new SocketError('appNotFound', `App key ${request.appKey.slice(0, 60)} not in this cluster`);
+    found.app = app;
     if (!app.enabled) throw new SocketError('appDisabled', 'Application disabled');
     if (!originAllowed(request.origin, app.allowedOrigins)) {
       throw new SocketError('unauthorized', `Origin ${request.origin ?? ''} is not allowed to connect to this app`);

@@ -12,6 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import { HttpError } from '../protocol/errors.js';
 import { loadAsset } from './assets.js';
 import { ConsoleLiveFeed, type ConsoleMessage } from './live-feed.js';
+import type { ConsoleRelay } from './relay.js';
 import { ConsoleSessions, sessionCookie } from './session.js';
 import { takeSnapshot } from './snapshot.js';
 
@@ -24,6 +25,8 @@ export interface ConsoleDeps {
   /** The admin token; null turns the console off (its paths then say how to turn it on). */
   readonly token: string | null;
   readonly maxRequestBodyBytes: number;
+  /** Other nodes' activity, on a cluster; NO_RELAY on a single node. */
+  readonly relay: ConsoleRelay;
 }
 
 /** SSE comments keep idle proxies from closing the stream. */
@@ -46,8 +49,9 @@ type Params = Record<string, string | undefined>;
  * for a session cookie, and per-app JSON and Server-Sent Events endpoints.
  * Nothing it serves carries an app secret.
  */
-export function registerConsole(router: Router, deps: ConsoleDeps): void {
+export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole {
   const sessions = deps.token === null ? null : new ConsoleSessions(deps.token);
+  const openStreams = new Set<() => void>();
 
   const page = (name: string) => (_req: IncomingMessage, res: ServerResponse) => {
     if (!sessions) {
@@ -133,7 +137,9 @@ export function registerConsole(router: Router, deps: ConsoleDeps): void {
 
   api('GET', '/console/api/apps/:appId/stream', async (req, res, params) => {
     const app = await appOf(params);
-    openStream(req, res, app, deps);
+    const end = openStream(req, res, app, deps);
+    openStreams.add(end);
+    res.once('close', () => openStreams.delete(end));
     return undefined;
   });
 
@@ -147,10 +153,22 @@ export function registerConsole(router: Router, deps: ConsoleDeps): void {
     deps.log.info({ appId: app.id, channel: body.channel, event: trigger.name }, 'console sent an event');
     return {};
   });
+
+  return {
+    close: async () => {
+      for (const end of [...openStreams]) end();
+      await deps.relay.close();
+    },
+  };
 }
 
-/** A Server-Sent Events stream of one app's live feed, until the page goes away. */
-function openStream(req: IncomingMessage, res: ServerResponse, app: App, deps: ConsoleDeps): void {
+export interface DebugConsole {
+  /** Ends the open live streams (they would otherwise hold a closing server open) and the relay. */
+  close(): Promise<void>;
+}
+
+/** A Server-Sent Events stream of one app's live feed, until the page goes away; returns how to end it. */
+function openStream(req: IncomingMessage, res: ServerResponse, app: App, deps: ConsoleDeps): () => void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
@@ -160,15 +178,19 @@ function openStream(req: IncomingMessage, res: ServerResponse, app: App, deps: C
   res.write('retry: 2000\n\n');
   // JSON escapes line breaks, so each message is exactly one `data:` line.
   const send = (message: ConsoleMessage) => res.write(`event: ${message.kind}\ndata: ${JSON.stringify(message.data)}\n\n`);
-  const feed = new ConsoleLiveFeed(app.id, deps.activity, deps.adapter, deps.log, send);
+  const feed = new ConsoleLiveFeed(app.id, deps.activity, deps.adapter, deps.log, deps.relay, send);
   const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
   feed.start();
-  const end = () => {
+  const stop = () => {
     clearInterval(keepalive);
     feed.stop();
   };
-  req.once('close', end);
-  res.once('close', end);
+  req.once('close', stop);
+  res.once('close', stop);
+  return () => {
+    stop();
+    res.end();
+  };
 }
 
 async function serveAsset(res: ServerResponse, name: string, log: Logger): Promise<void> {

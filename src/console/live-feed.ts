@@ -2,6 +2,7 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { ActivityEvents, ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppId } from '../protocol/types.js';
+import type { ConsoleRelay } from './relay.js';
 import { takeSnapshot, type ConsoleSnapshot } from './snapshot.js';
 
 /** Longest event data shown in the log; the rest is cut, and the entry says so. */
@@ -21,7 +22,7 @@ export type ConsoleEntry = {
 export interface ConsoleStats {
   readonly at: number;
   readonly connections: number;
-  /** API and client events this node handled for the app in the last second. */
+  /** API and client events of the app in the last second (this node's, and other nodes' through the relay). */
   readonly messagesPerSecond: number;
 }
 
@@ -30,7 +31,8 @@ export type ConsoleMessage =
   | { kind: 'snapshot'; data: ConsoleSnapshot }
   | { kind: 'stats'; data: ConsoleStats };
 
-const LOGGED: readonly Activity[] = [
+/** Activities shown in the log (and relayed between nodes). */
+export const LOGGED_ACTIVITIES: readonly Activity[] = [
   'connection_opened',
   'connection_closed',
   'subscribed',
@@ -42,6 +44,10 @@ const LOGGED: readonly Activity[] = [
   'api_event',
   'client_event',
   'error_sent',
+  'connection_refused',
+  'client_event_rate_limited',
+  'slow_consumer_cut',
+  'rate_limited',
   'webhook_sent',
 ];
 
@@ -77,13 +83,19 @@ export class ConsoleLiveFeed {
     private readonly activity: ActivityFeed,
     private readonly adapter: Adapter,
     private readonly log: Logger,
+    private readonly relay: ConsoleRelay,
     private readonly send: (message: ConsoleMessage) => void,
   ) {}
 
   start(): void {
-    for (const type of LOGGED) {
-      this.detach.push(this.activity.on(type, (event) => this.onActivity(type, event)));
+    for (const type of LOGGED_ACTIVITIES) {
+      this.detach.push(
+        this.activity.on(type, (event) => {
+          if (event.appId === this.appId) this.onEntry(toEntry(type, event));
+        }),
+      );
     }
+    this.detach.push(this.relay.watch(this.appId, (entry) => this.onEntry(entry)));
     this.timers.push(setInterval(() => void this.sendStats(), STATS_EVERY_MS));
     this.timers.push(setInterval(() => void this.sendSnapshot(), SNAPSHOT_REFRESH_MS));
     void this.sendSnapshot();
@@ -97,11 +109,11 @@ export class ConsoleLiveFeed {
     clearTimeout(this.snapshotDue);
   }
 
-  private onActivity(type: Activity, event: ActivityEvents[Activity]): void {
-    if (event.appId !== this.appId) return;
-    if (COUNTS_AS_MESSAGE.has(type)) this.messagesThisSecond++;
-    this.send({ kind: 'entry', data: toEntry(type, event) });
-    if (CHANGES_SNAPSHOT.has(type) && !this.snapshotDue) {
+  /** An activity of the watched app, on this node or (through the relay) another. */
+  private onEntry(entry: ConsoleEntry): void {
+    if (COUNTS_AS_MESSAGE.has(entry.type)) this.messagesThisSecond++;
+    this.send({ kind: 'entry', data: entry });
+    if (CHANGES_SNAPSHOT.has(entry.type) && !this.snapshotDue) {
       this.snapshotDue = setTimeout(() => {
         this.snapshotDue = undefined;
         void this.sendSnapshot();

@@ -32,6 +32,7 @@ export async function handleClientEvent(ctx: HandlerContext, conn: Connection, f
   const nameProblem = eventNameProblem(event);
   if (nameProblem) throw new SocketError('clientEventRejected', `Client event rejected: ${nameProblem}`);
   if (!conn.takeClientEventBudget()) {
+    ctx.activity.emit('client_event_rate_limited', { appId: app.id, socketId: conn.socketId, limit: app.clientEventsPerSecond });
     throw new SocketError('clientEventRateLimited', `Client event ${event} rejected: more than ${app.clientEventsPerSecond} client events per second`);
   }
   const data = clientEventData(frame);

@@ -21,7 +21,7 @@ export async function handleSubscribe(ctx: HandlerContext, conn: Connection, raw
     if (!(err instanceof SubscriptionError)) throw err;
     const { type, status } = SubscriptionErrors[err.kind];
     conn.sendEvent('pusher:subscription_error', { type, error: err.message, status }, channel);
-    ctx.activity.emit('error_sent', { appId: conn.app.id, socketId: conn.socketId, code: status, message: err.message });
+    ctx.activity.emit('error_sent', { appId: conn.app.id, socketId: conn.socketId, code: status, message: err.message, channel });
   }
 }
 

@@ -16,11 +16,24 @@ export interface ActivityEvents {
   channel_vacated: { appId: AppId; channel: ChannelName };
   member_added: { appId: AppId; channel: ChannelName; userId: UserId };
   member_removed: { appId: AppId; channel: ChannelName; userId: UserId };
+  /** A subscriber of a cache channel found no cached event (it was sent `pusher:cache_miss`). */
+  cache_miss: { appId: AppId; channel: ChannelName; socketId: SocketId };
   api_event: { appId: AppId; channel: ChannelName; event: EventName; data: string };
   client_event: { appId: AppId; channel: ChannelName; event: EventName; data: string; socketId: SocketId; userId?: UserId };
-  error_sent: { appId: AppId; socketId: SocketId; code: number | null; message: string };
+  /** `channel` is set for a refused subscription (pusher:subscription_error). */
+  error_sent: { appId: AppId; socketId: SocketId; code: number | null; message: string; channel?: ChannelName };
   /** An HTTP API request refused (429) because the app is over a per-second limit. */
   rate_limited: { appId: AppId; action: 'api_request' | 'backend_event'; limit: number };
+  /**
+   * A client cut (4100) because it was not taking its messages: a WebSocket
+   * whose unsent bytes passed the limit, or an HTTP session whose waiting
+   * messages did.
+   */
+  slow_consumer_cut: { appId: AppId; socketId: SocketId; transport: TransportKind; bufferedBytes: number; limit: number };
+  /** A client event refused (4301) because its connection is over its per-second budget. */
+  client_event_rate_limited: { appId: AppId; socketId: SocketId; limit: number };
+  /** A client refused before it had a connection (unknown or disabled app, bad path or protocol, origin, quota). */
+  connection_refused: { appId: AppId | null; appKey: string | null; code: number | null; transport: TransportKind };
   /** One webhook request, after it was answered or failed; no URL, which may carry credentials. */
   webhook_sent: { appId: AppId; events: string[]; status: number | null; error?: string };
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../api/body.js';
 import type { Gateway } from '../connection/gateway.js';
+import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
 import { HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
@@ -41,10 +42,16 @@ export class HttpFallbackTransportServer {
     private readonly gateway: Gateway,
     private readonly log: Logger,
     private readonly options: HttpFallbackOptions,
+    private readonly activity?: ActivityFeed,
   ) {}
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Ended sessions whose close frame is still kept for a returning client (bounded in number and age). */
+  get endedSessionCount(): number {
+    return this.endedSessions.size;
   }
 
   /** Serves the request when it belongs to an HTTP session; false leaves it to the other routes. */
@@ -218,6 +225,15 @@ export class HttpFallbackTransportServer {
     const conn = session.conn;
     if (why !== 'closed') {
       this.log.info({ appId: conn?.app.id, socketId: conn?.socketId, transport: session.kind, why }, 'http session ended');
+    }
+    if (why === 'over-capacity' && conn) {
+      this.activity?.emit('slow_consumer_cut', {
+        appId: conn.app.id,
+        socketId: conn.socketId,
+        transport: session.kind,
+        bufferedBytes: session.bytesWhenCut,
+        limit: this.options.maxBufferedBytes,
+      });
     }
     if (conn) this.gateway.closed(conn);
   }

@@ -52,6 +52,8 @@ export class HttpSession implements Transport {
   readonly early: string[] = [];
   private readonly pending: string[] = [];
   private pendingBytes = 0;
+  /** What was waiting when the session was closed for not collecting it (over-capacity); 0 otherwise. */
+  bytesWhenCut = 0;
   private receiver: Receiver | null = null;
   private detachedAt: number;
   private ending: string | null = null;
@@ -82,6 +84,7 @@ export class HttpSession implements Transport {
     this.pendingBytes += Buffer.byteLength(frame);
     if (this.pendingBytes > this.limits.maxBufferedBytes) {
       // The client is not collecting its messages: drop them rather than grow, and say so when it returns.
+      this.bytesWhenCut = this.pendingBytes;
       this.pending.length = 0;
       this.pendingBytes = 0;
       this.end(SocketErrors.overCapacity.code, 'Over capacity: the client is not collecting its messages', 'over-capacity');

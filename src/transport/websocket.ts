@@ -4,12 +4,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
+import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
+import { SocketErrors } from '../protocol/errors.js';
 
 const APP_PATH = /^\/app\/([^/?]+)\/?$/;
 
 /** A client whose unsent data passes this is not reading; it is cut rather than let grow. */
-const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A cut client's close frame waits behind everything it has not read. It
+ * gets this long to read up to it (and so learn the close code); then its
+ * socket is destroyed, so that its buffer is freed well before the 30 s
+ * closing handshake timeout of ws would do it.
+ */
+const SLOW_CONSUMER_GRACE_MS = 5_000;
 
 // Frames written to a socket during one event-loop turn leave together: the
 // socket is corked on its first write of the turn and uncorked once the turn
@@ -46,8 +56,12 @@ function frameBytes(frame: string): Buffer {
   return lastFrameBytes;
 }
 
+/** Told once when a client is cut for not reading, with what was waiting for it. */
+type SlowConsumerListener = (bufferedBytes: number) => void;
+
 class WebSocketTransport implements Transport {
   readonly kind = 'ws' as const;
+  onSlowConsumer: SlowConsumerListener = () => {};
 
   constructor(
     private readonly ws: WebSocket,
@@ -61,8 +75,9 @@ class WebSocketTransport implements Transport {
 
   send(frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.maxBufferedBytes) {
-      this.close(4100, 'Over capacity: the client is not reading its messages');
+    const buffered = this.ws.bufferedAmount;
+    if (buffered > this.maxBufferedBytes) {
+      this.cutSlowConsumer(buffered);
       return;
     }
     corkUntilTurnEnds(this.socket);
@@ -73,10 +88,19 @@ class WebSocketTransport implements Transport {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
     this.ws.close(code, reason);
   }
+
+  private cutSlowConsumer(buffered: number): void {
+    this.close(SocketErrors.overCapacity.code, 'Over capacity: the client is not reading its messages');
+    const grace = setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS);
+    grace.unref();
+    this.ws.once('close', () => clearTimeout(grace));
+    this.onSlowConsumer(buffered);
+  }
 }
 
 export interface WebSocketOptions {
   readonly maxFrameBytes: number;
+  /** Unsent bytes a client may have waiting before it is cut (4100); DEFAULT_MAX_BUFFERED_BYTES when not given. */
   readonly maxBufferedBytes?: number;
 }
 
@@ -88,6 +112,7 @@ export class WebSocketTransportServer {
     private readonly gateway: Gateway,
     private readonly log: Logger,
     private readonly options: WebSocketOptions,
+    private readonly activity?: ActivityFeed,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
   }
@@ -102,7 +127,8 @@ export class WebSocketTransportServer {
   private async accept(ws: WebSocket, req: IncomingMessage, socket: Socket): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = APP_PATH.exec(url.pathname);
-    const transport = new WebSocketTransport(ws, socket, this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES);
+    const maxBufferedBytes = this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    const transport = new WebSocketTransport(ws, socket, maxBufferedBytes);
     ws.on('error', (err) => this.log.debug({ err }, 'websocket error'));
     // Frames that arrive while the app is being looked up wait here.
     const early: string[] = [];
@@ -130,6 +156,11 @@ export class WebSocketTransportServer {
       this.gateway.closed(conn);
       return;
     }
+    transport.onSlowConsumer = (bufferedBytes) => {
+      // Never silent: the client gets 4100, the operator a log line, metrics and the console an activity event.
+      this.log.warn({ appId: conn.app.id, socketId: conn.socketId, bufferedBytes, limit: maxBufferedBytes }, 'slow consumer cut: the client is not reading');
+      this.activity?.emit('slow_consumer_cut', { appId: conn.app.id, socketId: conn.socketId, transport: 'ws', bufferedBytes, limit: maxBufferedBytes });
+    };
     ws.on('message', (data: Buffer) => this.gateway.receive(conn, data.toString()));
     ws.on('close', () => this.gateway.closed(conn));
     for (const text of early) this.gateway.receive(conn, text);

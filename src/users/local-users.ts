@@ -6,6 +6,11 @@ import type { AppId, UserId } from '../protocol/types.js';
 export class LocalUsers {
   private readonly byUser = new Map<string, Set<Connection>>();
 
+  /** Signed-in users with a connection on this node. */
+  get size(): number {
+    return this.byUser.size;
+  }
+
   add(conn: Connection, userId: UserId): void {
     const key = keyOf(conn.app.id, userId);
     let set = this.byUser.get(key);

@@ -16,6 +16,11 @@ export interface UserDirectory {
 export class MemoryUserDirectory implements UserDirectory {
   private readonly sockets = new Map<string, Set<SocketId>>();
 
+  /** Users signed in, for the stats endpoint. */
+  get size(): number {
+    return this.sockets.size;
+  }
+
   async signedIn(appId: AppId, userId: UserId, socketId: SocketId) {
     const key = keyOf(appId, userId);
     const set = this.sockets.get(key);

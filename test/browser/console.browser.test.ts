@@ -182,7 +182,7 @@ test('shows client events and errors sent to clients, filters and pauses the log
   });
   const strangerSocket = await connected(stranger);
   stranger.subscribe('private-chat');
-  await logRow(page, 'error_sent', strangerSocket).waitFor();
+  await logRow(page, 'error_sent', strangerSocket, 'private-chat', '401').waitFor();
 
   // Filter by event name: only matching rows remain.
   await page.getByTestId('filter-event').fill('client-typing');
@@ -246,5 +246,7 @@ test('a populated console, for the README', async (t) => {
   await page.getByTestId('creator-send').click();
   await logRow(page, 'api_event', 'order.shipped').waitFor();
   await page.locator('#channels li[data-channel="presence-support"]', { hasText: '3 members' }).waitFor();
+  await page.locator('[data-testid="stat-connections"]', { hasText: /^3$/ }).waitFor();
+  await page.locator('[data-testid="stat-messages"]', { hasText: /^[1-9]/ }).waitFor();
   await screenshot(page, '6-overview');
 });

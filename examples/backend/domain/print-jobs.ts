@@ -1,6 +1,7 @@
 // Print jobs: created by staff, printed by the print agent, which claims each
 // one before printing so that a job it hears about twice (an event and its
-// catch-up after a reconnect) is printed once.
+// catch-up after a reconnect) is printed once. A claim is a lease: a job whose
+// agent died while printing it becomes claimable again, so it is not lost.
 import { conflict, notFound } from '../http/http-error.js';
 
 export type PrintJobStatus = 'pending' | 'printing' | 'completed' | 'failed';
@@ -11,13 +12,19 @@ export interface PrintJob {
   readonly copies: number;
   status: PrintJobStatus;
   readonly createdAt: string;
+  claimedAt?: string;
   finishedAt?: string;
   failureReason?: string;
 }
 
+/** How long an agent has to finish a job it claimed before another claim may take it. */
+export const PRINT_LEASE_MS = 30_000;
+
 export class PrintJobs {
   private readonly jobs = new Map<number, PrintJob>();
   private nextId = 1;
+
+  constructor(private readonly leaseMs = PRINT_LEASE_MS) {}
 
   create(document: string, copies: number): PrintJob {
     const job: PrintJob = { id: this.nextId++, document, copies, status: 'pending', createdAt: new Date().toISOString() };
@@ -33,11 +40,22 @@ export class PrintJobs {
     return [...this.jobs.values()].filter((j) => status === undefined || j.status === status);
   }
 
-  claim(id: number): PrintJob {
+  /** Jobs an agent should print now: pending ones and those whose lease ran out. */
+  claimable(now = Date.now()): PrintJob[] {
+    return this.list().filter((j) => this.isClaimable(j, now));
+  }
+
+  claim(id: number, now = Date.now()): PrintJob {
     const job = this.require(id);
-    if (job.status !== 'pending') throw conflict(`job ${id} is ${job.status}`);
+    if (!this.isClaimable(job, now)) throw conflict(`job ${id} is ${job.status}`);
     job.status = 'printing';
+    job.claimedAt = new Date(now).toISOString();
     return job;
+  }
+
+  private isClaimable(job: PrintJob, now: number): boolean {
+    if (job.status === 'pending') return true;
+    return job.status === 'printing' && job.claimedAt !== undefined && now - Date.parse(job.claimedAt) > this.leaseMs;
   }
 
   finish(id: number, outcome: { failureReason?: string } = {}): PrintJob {

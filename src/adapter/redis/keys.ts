@@ -32,6 +32,11 @@ export class RedisKeys {
     return `${this.prefix}:presence:${appId}:${channel}:members`;
   }
 
+  /** Set of the nodes with subscribers in a channel (kept by the membership scripts). */
+  occupancy(appId: AppId, channel: ChannelName): string {
+    return `${this.prefix}:occupancy:${appId}:${channel}`;
+  }
+
   cache(appId: AppId, channel: ChannelName): string {
     return `${this.prefix}:cache:${appId}:${channel}`;
   }

@@ -8,6 +8,8 @@ export type MembershipEntry = string;
 export const presenceEntry = (node: NodeId, appId: AppId, channel: ChannelName, userId: UserId, socketId: SocketId): MembershipEntry =>
   JSON.stringify(['p', appId, channel, userId, socketRef(node, socketId)]);
 
+export const occupancyEntry = (node: NodeId, appId: AppId, channel: ChannelName): MembershipEntry => JSON.stringify(['c', appId, channel, node]);
+
 export const userEntry = (node: NodeId, appId: AppId, userId: UserId, socketId: SocketId): MembershipEntry =>
   JSON.stringify(['u', appId, userId, socketRef(node, socketId)]);
 
@@ -50,6 +52,7 @@ export function changeOf(entry: MembershipEntry, appeared: boolean, info: string
   if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) return null;
   const [kind, appId, a, b] = parsed as string[];
   if (appId === undefined || a === undefined) return null;
+  if (kind === 'c') return { kind: appeared ? 'channel_occupied' : 'channel_vacated', appId, channel: a };
   if (kind === 'u') return { kind: appeared ? 'user_online' : 'user_offline', appId, userId: a };
   if (kind !== 'p' || b === undefined) return null;
   if (!appeared) return { kind: 'member_removed', appId, channel: a, userId: b };

@@ -7,6 +7,7 @@
 // Lua, so comparing entries as strings is safe):
 //   ["p", appId, channel, userId, socketRef]   a socket in a presence channel
 //   ["u", appId, userId, socketRef]            a signed-in socket
+//   ["c", appId, channel, nodeId]              a node with subscribers in a channel
 // Each node keeps the set of its own entries (`{prefix}:node:{id}:entries`),
 // which is what survivors remove when it dies and what it rewrites when
 // Redis comes back.
@@ -33,11 +34,13 @@ export async function runScript(redis: Redis, s: Script, args: readonly (string 
   }
 }
 
-// add/remove return true when the user became present / absent cluster-wide.
+// add/remove return true when the user became present / absent cluster-wide
+// (for "c" entries: when the channel became occupied / vacated cluster-wide).
 const LIBRARY = `
 local P = ARGV[1]
 local function sockets_of(d)
   if d[1] == 'p' then return P .. ':presence:' .. d[2] .. ':' .. d[3] .. ':user:' .. d[4], d[5] end
+  if d[1] == 'c' then return P .. ':occupancy:' .. d[2] .. ':' .. d[3], d[4] end
   return P .. ':user:' .. d[2] .. ':' .. d[3], d[4]
 end
 local function members_of(d)

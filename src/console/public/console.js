@@ -10,7 +10,8 @@ const MAX_ROWS = 500;
 /**
  * @typedef {{ type: string, at: number, channel?: string, event?: string, socketId?: string, data?: string,
  *   transport?: string, userId?: string, code?: number | null, message?: string, events?: string[],
- *   status?: number | null, error?: string, truncated?: boolean }} Entry
+ *   status?: number | null, error?: string, truncated?: boolean, limit?: number, bufferedBytes?: number,
+ *   action?: string }} Entry
  * @typedef {{ name: string, subscriptions: number, presence?: { count: number, members: { id: string, info: unknown }[] } }} Channel
  * @typedef {{ connections: number, totalChannels: number, channels: Channel[] }} Snapshot
  * @typedef {{ at: number, connections: number, messagesPerSecond: number }} Stats
@@ -220,6 +221,8 @@ window.addEventListener('resize', () => {
 
 /** @param {Snapshot} snapshot */
 function renderChannels(snapshot) {
+  // Snapshots follow connections opening and closing, so the count is fresher here than in the once-a-second stats.
+  setText(ui.statConnections, String(snapshot.connections));
   setText(ui.statChannels, String(snapshot.totalChannels));
   setText(
     ui.statNote,
@@ -328,6 +331,10 @@ const KINDS = {
   api_event: ['api event', 'api'],
   client_event: ['client event', 'client'],
   error_sent: ['error', 'error'],
+  connection_refused: ['refused', 'error'],
+  client_event_rate_limited: ['rate limited', 'error'],
+  slow_consumer_cut: ['slow client cut', 'error'],
+  rate_limited: ['api rate limited', 'error'],
   webhook_sent: ['webhook', 'webhook'],
 };
 
@@ -345,6 +352,14 @@ function details(entry) {
       return `${entry.userId ? `user ${entry.userId} · ` : ''}${entry.data ?? ''}${entry.truncated ? ' …(cut)' : ''}`;
     case 'error_sent':
       return `${entry.code ?? ''} ${entry.message ?? ''}`.trim();
+    case 'connection_refused':
+      return `${entry.code ?? ''} · transport: ${entry.transport}`;
+    case 'client_event_rate_limited':
+      return `client events over ${entry.limit}/s`;
+    case 'slow_consumer_cut':
+      return `${entry.bufferedBytes} bytes unsent (limit ${entry.limit}) · transport: ${entry.transport}`;
+    case 'rate_limited':
+      return `${entry.action === 'backend_event' ? 'events' : 'API requests'} over ${entry.limit}/s`;
     case 'webhook_sent':
       return `${(entry.events ?? []).join(', ')} → ${entry.status ?? entry.error ?? 'failed'}`;
     default:
@@ -355,6 +370,12 @@ function details(entry) {
 /** @param {Entry} entry */
 function logRow(entry) {
   const [label, category] = KINDS[entry.type] ?? [entry.type, ''];
+  /** @param {string | undefined} text */
+  const idCell = (text) => {
+    const cell = el('td', 'mono', text ?? '');
+    if (text) cell.title = text;
+    return cell;
+  };
   const tr = document.createElement('tr');
   tr.dataset.type = entry.type;
   const badge = el('span', `badge ${category}`, label);
@@ -363,9 +384,9 @@ function logRow(entry) {
   tr.append(
     el('td', 'time', clock(entry.at)),
     typeCell,
-    el('td', 'mono', entry.channel ?? ''),
-    el('td', 'mono', entry.event ?? ''),
-    el('td', 'mono', entry.socketId ?? ''),
+    idCell(entry.channel),
+    idCell(entry.event),
+    idCell(entry.socketId),
     el('td', 'details', details(entry)),
   );
   return tr;

@@ -1,0 +1,181 @@
+// Prometheus metrics of one Herald (its own registry, so that several can
+// run in one process). Most values are fed from the activity feed; the
+// per-frame traffic counters are plain numbers bumped on the hot path and
+// only turned into metrics when scraped.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Transport, TransportKind } from '../connection/transport.js';
+import type { ActivityFeed } from './activity.js';
+
+/** Frames and bytes through client connections, counted where every transport passes. */
+export class TrafficCounters {
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  // A broadcast hands the same string to every subscriber: measure it once.
+  private lastFrame = '';
+  private lastFrameBytes = 0;
+
+  received(frame: string): void {
+    this.messagesIn++;
+    this.bytesIn += Buffer.byteLength(frame);
+  }
+
+  sent(frame: string): void {
+    if (frame !== this.lastFrame) {
+      this.lastFrame = frame;
+      this.lastFrameBytes = Buffer.byteLength(frame);
+    }
+    this.messagesOut++;
+    this.bytesOut += this.lastFrameBytes;
+  }
+}
+
+/** What the webhook queue reports when scraped. */
+export type QueueDepthProbe = () => Promise<number>;
+
+export class HeraldMetrics {
+  readonly registry = new Registry();
+  readonly traffic = new TrafficCounters();
+  /** HTTP API request durations by route, method and status. */
+  readonly httpApiDuration: Histogram<'route' | 'method' | 'status'>;
+  /** Webhook requests that did not get a 2xx, and jobs given up on. */
+  readonly webhookFailures: Counter<'reason'>;
+  readonly webhookDeliveries: Counter;
+  /** Requests or events refused because an app was over a limit. */
+  readonly rateLimitRejections: Counter<'action'>;
+  private readonly connections: Gauge<'transport'>;
+  private readonly connectionsOpened: Counter<'transport'>;
+  private readonly subscriptions: Gauge;
+  private readonly events: Counter<'source'>;
+  private readonly slowConsumersCut: Counter<'transport'>;
+  private queueDepth: QueueDepthProbe = async () => 0;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
+    this.connections = new Gauge({ name: 'herald_connections', help: 'Open client connections, by transport', labelNames: ['transport'], registers });
+    this.connectionsOpened = new Counter({ name: 'herald_connections_opened_total', help: 'Client connections admitted, by transport', labelNames: ['transport'], registers });
+    this.subscriptions = new Gauge({ name: 'herald_subscriptions', help: 'Channel subscriptions of the connections on this node', registers });
+    this.events = new Counter({ name: 'herald_events_total', help: 'Events published, by source (api: HTTP API, client: client events)', labelNames: ['source'], registers });
+    this.slowConsumersCut = new Counter({
+      name: 'herald_slow_consumers_cut_total',
+      help: 'Clients closed (4100) for not reading their messages, by transport',
+      labelNames: ['transport'],
+      registers,
+    });
+    const traffic = this.traffic;
+    const fromTraffic = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    fromTraffic('herald_messages_received_total', 'Frames received from clients', () => traffic.messagesIn);
+    fromTraffic('herald_bytes_received_total', 'Bytes of the frames received from clients', () => traffic.bytesIn);
+    fromTraffic('herald_messages_sent_total', 'Frames sent to clients (a broadcast counts once per receiving client)', () => traffic.messagesOut);
+    fromTraffic('herald_bytes_sent_total', 'Bytes of the frames sent to clients', () => traffic.bytesOut);
+    this.httpApiDuration = new Histogram({
+      name: 'herald_http_api_request_duration_seconds',
+      help: 'Signed HTTP API requests, from arrival to the end of the answer',
+      labelNames: ['route', 'method', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.webhookDeliveries = new Counter({ name: 'herald_webhook_requests_total', help: 'Webhook requests answered with 2xx', registers });
+    this.webhookFailures = new Counter({
+      name: 'herald_webhook_failures_total',
+      help: 'Webhook requests that failed (reason: status, network, timeout) and jobs dropped after their last attempt (reason: dropped)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const probe = () => this.queueDepth();
+    new Gauge({
+      name: 'herald_webhook_queue_depth',
+      help: 'Webhook requests waiting in the durable queue (cluster-wide with the Redis adapter)',
+      registers,
+      async collect() {
+        this.set(await probe().catch(() => Number.NaN));
+      },
+    });
+    this.rateLimitRejections = new Counter({
+      name: 'herald_rate_limit_rejections_total',
+      help: 'Requests and events refused for being over a per-app limit, by action',
+      labelNames: ['action'],
+      registers,
+    });
+    for (const transport of ['ws', 'xhr_streaming', 'xhr_polling'] satisfies TransportKind[]) this.connections.set({ transport }, 0);
+  }
+
+  /** Counts what the activity feed reports; returns a function that stops it. */
+  watch(activity: ActivityFeed): () => void {
+    const stops = [
+      activity.on('connection_opened', ({ transport }) => {
+        this.connections.inc({ transport });
+        this.connectionsOpened.inc({ transport });
+      }),
+      activity.on('connection_closed', ({ transport }) => this.connections.dec({ transport })),
+      activity.on('subscribed', () => this.subscriptions.inc()),
+      activity.on('unsubscribed', () => this.subscriptions.dec()),
+      activity.on('api_event', () => this.events.inc({ source: 'api' })),
+      activity.on('client_event', () => this.events.inc({ source: 'client' })),
+      activity.on('rate_limited', ({ action }) => this.rateLimitRejections.inc({ action })),
+      activity.on('client_event_rate_limited', () => this.rateLimitRejections.inc({ action: 'client_event' })),
+      // 4004: the app is over its connection quota.
+      activity.on('connection_refused', ({ code }) => {
+        if (code === 4004) this.rateLimitRejections.inc({ action: 'connection' });
+      }),
+      activity.on('slow_consumer_cut', ({ transport }) => this.slowConsumersCut.inc({ transport })),
+    ];
+    return () => stops.forEach((stop) => stop());
+  }
+
+  /** Where the webhook queue depth is read from at scrape time. */
+  setQueueDepthProbe(probe: QueueDepthProbe): void {
+    this.queueDepth = probe;
+  }
+
+  /** Times an HTTP API request until its answer is finished. */
+  timeHttpApi(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    const stop = this.httpApiDuration.startTimer({ route: apiRoute(pathname), method: req.method ?? 'GET' });
+    res.once('close', () => stop({ status: String(res.statusCode) }));
+  }
+
+  async serve(res: ServerResponse): Promise<void> {
+    const text = await this.registry.metrics();
+    res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+}
+
+/** The route pattern of an API path, so that labels do not grow with app ids, channels or users. */
+export function apiRoute(pathname: string): string {
+  const parts = pathname.split('/').filter((p) => p !== '');
+  if (parts[0] !== 'apps' || parts.length < 3) return 'other';
+  const [, , first, , last] = parts;
+  if (parts.length === 3 && (first === 'events' || first === 'batch_events' || first === 'channels')) return `/apps/:appId/${first}`;
+  if (first === 'channels' && parts.length === 4) return '/apps/:appId/channels/:channelName';
+  if (first === 'channels' && parts.length === 5 && last === 'users') return '/apps/:appId/channels/:channelName/users';
+  if (first === 'users' && parts.length === 5 && last === 'terminate_connections') return '/apps/:appId/users/:userId/terminate_connections';
+  return 'other';
+}
+
+/** The transport, with every frame sent through it counted. */
+export function countedTransport(transport: Transport, traffic: TrafficCounters): Transport {
+  return {
+    kind: transport.kind,
+    get remoteAddress() {
+      return transport.remoteAddress;
+    },
+    send(frame: string) {
+      traffic.sent(frame);
+      transport.send(frame);
+    },
+    close: (code: number, reason: string) => transport.close(code, reason),
+  };
+}

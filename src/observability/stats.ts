@@ -1,0 +1,151 @@
+// Internal counts of what this node holds, to see that nothing is left
+// behind after clients come and go: connections, channels, presence members,
+// signed-in users, HTTP sessions, cached events and the process's timers and
+// handles. Counts only: no channel name, user id or secret is ever shown.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type FindMyWay from 'find-my-way';
+import type { Adapter } from '../adapter/adapter.js';
+import { readBody } from '../api/body.js';
+import { sendJson } from '../api/http-api.js';
+import { verifySignature } from '../api/signature.js';
+import type { AppStore } from '../apps/app-store.js';
+import { MemoryCacheStore } from '../channels/cache-store.js';
+import type { LocalSubscribers } from '../channels/local-subscribers.js';
+import { MemoryPresenceStore } from '../channels/presence-store.js';
+import type { ConnectionRegistry } from '../connection/connection-registry.js';
+import type { Connection } from '../connection/connection.js';
+import { ConsoleSessions } from '../console/session.js';
+import { HttpError } from '../protocol/errors.js';
+import type { AppId } from '../protocol/types.js';
+import type { LocalUsers } from '../users/local-users.js';
+import { MemoryUserDirectory } from '../users/user-directory.js';
+import type { Logger } from './logger.js';
+
+export interface StatsDeps {
+  readonly apps: AppStore;
+  readonly adapter: Adapter;
+  readonly connections: ConnectionRegistry;
+  readonly subscribers: LocalSubscribers;
+  readonly localUsers: LocalUsers;
+  /** HTTP fallback sessions open, and ended ones still remembered; null when the fallback is off. */
+  readonly httpSessions: (() => { open: number; ended: number }) | null;
+  /** The console token: with it as a bearer token, `GET /stats` shows the whole node. */
+  readonly consoleToken: string | null;
+  readonly log: Logger;
+}
+
+/** What the connections of one app (or of all) on this node hold, counted from the connections themselves. */
+export interface ConnectionCensus {
+  readonly connections: number;
+  readonly byTransport: Record<string, number>;
+  readonly subscriptions: number;
+  readonly presenceMemberships: number;
+  readonly signedIn: number;
+}
+
+export interface NodeStats {
+  readonly connections: ConnectionCensus;
+  /** The indexes that route and remember; after churn they must come back to what the open connections explain. */
+  readonly indexes: {
+    readonly channels: number;
+    readonly subscriptions: number;
+    readonly signedInUsers: number;
+    /** Kept in this process by the local adapter; null when a cluster adapter keeps them elsewhere (Redis). */
+    readonly presence: { channels: number; members: number; sockets: number } | null;
+    readonly userDirectory: number | null;
+    readonly cachedEvents: number | null;
+  };
+  readonly httpSessions: { open: number; ended: number } | null;
+  /** Active libuv resources by type (Timeout, TCPSocketWrap, …): a growing count is a leaked timer or socket. */
+  readonly resources: Record<string, number>;
+  readonly memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
+  readonly uptimeSeconds: number;
+}
+
+export function connectionCensus(connections: Iterable<Connection>, appId?: AppId): ConnectionCensus {
+  let count = 0;
+  let subscriptions = 0;
+  let presenceMemberships = 0;
+  let signedIn = 0;
+  const byTransport: Record<string, number> = {};
+  for (const conn of connections) {
+    if (appId !== undefined && conn.app.id !== appId) continue;
+    count++;
+    byTransport[conn.transportKind] = (byTransport[conn.transportKind] ?? 0) + 1;
+    subscriptions += conn.channels.size;
+    for (const member of conn.channels.values()) if (member !== null) presenceMemberships++;
+    if (conn.user) signedIn++;
+  }
+  return { connections: count, byTransport, subscriptions, presenceMemberships, signedIn };
+}
+
+export function nodeStats(deps: Omit<StatsDeps, 'apps' | 'consoleToken' | 'log'>): NodeStats {
+  const { adapter } = deps;
+  const routed = deps.subscribers.size();
+  const memory = process.memoryUsage();
+  const resources: Record<string, number> = {};
+  for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1;
+  return {
+    connections: connectionCensus(deps.connections.all()),
+    indexes: {
+      channels: routed.channels,
+      subscriptions: routed.subscriptions,
+      signedInUsers: deps.localUsers.size,
+      presence: adapter.presence instanceof MemoryPresenceStore ? adapter.presence.size() : null,
+      userDirectory: adapter.users instanceof MemoryUserDirectory ? adapter.users.size : null,
+      cachedEvents: adapter.cache instanceof MemoryCacheStore ? adapter.cache.size : null,
+    },
+    httpSessions: deps.httpSessions?.() ?? null,
+    resources,
+    memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external },
+    uptimeSeconds: Math.round(process.uptime()),
+  };
+}
+
+type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+
+/**
+ * `GET /stats`: the whole node, for its operator (bearer console token).
+ * `GET /apps/{id}/stats`: one app's connections on this node, signed like
+ * the HTTP API (`pusher.get({ path: '/stats' })`), so a tenant sees its own
+ * counts and nothing of the others.
+ */
+export function registerStats(router: Router, deps: StatsDeps): void {
+  const sessions = deps.consoleToken === null ? null : new ConsoleSessions(deps.consoleToken);
+  const answer = (res: ServerResponse, work: () => Promise<unknown>) => {
+    work().then(
+      (body) => sendJson(res, 200, body),
+      (err: unknown) => {
+        if (err instanceof HttpError) {
+          sendJson(res, err.status, { error: err.message });
+          return;
+        }
+        deps.log.error({ err }, 'stats request failed');
+        sendJson(res, 500, { error: 'Internal server error' });
+      },
+    );
+  };
+
+  router.on('GET', '/stats', (req, res) =>
+    answer(res, async () => {
+      req.resume();
+      if (!sessions) throw new HttpError('notFound', 'Node stats need the console token: start Herald with HERALD_CONSOLE_TOKEN set');
+      if (!sessions.authenticated(req)) throw new HttpError('unauthorized', 'Send the console token as Authorization: Bearer <token>');
+      return nodeStats(deps);
+    }),
+  );
+
+  router.on('GET', '/apps/:appId/stats', (req: IncomingMessage, res, params) =>
+    answer(res, async () => {
+      const appId = (params as Record<string, string | undefined>).appId ?? '';
+      const app = await deps.apps.findById(appId);
+      if (!app) throw new HttpError('notFound', `No app with id '${appId.slice(0, 60)}'`);
+      // Small, but read (and bounded) before the signature, which covers its MD5.
+      const body = await readBody(req, 1024);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      verifySignature(app, 'GET', url.pathname, url.searchParams, body);
+      const channels = await deps.adapter.channels(app.id);
+      return { connections: connectionCensus(deps.connections.all(), app.id), channels: channels.size };
+    }),
+  );
+}

@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { QueuedJob, WebhookJob, WebhookQueue } from './queue.js';
+
+interface JobRow {
+  id: number;
+  app_id: string;
+  url: string;
+  body: string;
+  event_names: string;
+  attempts: number;
+  created_at: number;
+}
+
+/**
+ * The embedded queue: a SQLite file in the data directory. WAL with
+ * synchronous=NORMAL survives a killed process (the OS still has the
+ * writes); every enqueue is one transaction, committed before the events
+ * count as queued.
+ */
+export class SqliteWebhookQueue implements WebhookQueue {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS webhook_jobs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      app_id TEXT NOT NULL,
+      url TEXT NOT NULL,
+      body TEXT NOT NULL,
+      event_names TEXT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      created_at INTEGER NOT NULL,
+      due_at INTEGER NOT NULL,
+      leased INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX IF NOT EXISTS webhook_jobs_due ON webhook_jobs (due_at)`);
+    // The file belongs to this process now: a lease left by one that died is over.
+    this.db.prepare('UPDATE webhook_jobs SET leased = 0, due_at = ? WHERE leased = 1').run(Date.now());
+    this.statements = {
+      insert: this.db.prepare('INSERT INTO webhook_jobs (app_id, url, body, event_names, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?)'),
+      due: this.db.prepare<[number, number], JobRow>(
+        'SELECT id, app_id, url, body, event_names, attempts, created_at FROM webhook_jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT ?',
+      ),
+      lease: this.db.prepare('UPDATE webhook_jobs SET leased = 1, due_at = ? WHERE id = ?'),
+      remove: this.db.prepare('DELETE FROM webhook_jobs WHERE id = ?'),
+      retry: this.db.prepare('UPDATE webhook_jobs SET leased = 0, attempts = attempts + 1, due_at = ? WHERE id = ?'),
+      count: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_jobs'),
+    };
+  }
+
+  async enqueue(jobs: readonly WebhookJob[]): Promise<void> {
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const job of jobs) this.statements.insert.run(job.appId, job.url, job.body, JSON.stringify(job.eventNames), now, now);
+    })();
+  }
+
+  async claim(max: number, leaseMs: number): Promise<QueuedJob[]> {
+    const now = Date.now();
+    return this.db.transaction(() => {
+      const rows = this.statements.due.all(now, max);
+      for (const row of rows) this.statements.lease.run(now + leaseMs, row.id);
+      return rows.map(toJob);
+    })();
+  }
+
+  async complete(id: string): Promise<void> {
+    this.statements.remove.run(Number(id));
+  }
+
+  async retryLater(id: string, delayMs: number): Promise<void> {
+    this.statements.retry.run(Date.now() + delayMs, Number(id));
+  }
+
+  async depth(): Promise<number> {
+    return this.statements.count.get()?.n ?? 0;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
+
+function toJob(row: JobRow): QueuedJob {
+  return {
+    id: String(row.id),
+    appId: row.app_id,
+    url: row.url,
+    body: row.body,
+    eventNames: JSON.parse(row.event_names) as string[],
+    attempts: row.attempts,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,67 @@
+// Flow 1 of examples/: the live order board in Chromium against a real Herald
+// and the demo back end. Orders appear without a reload; when Herald stops
+// the board says "Polling" and still shows new orders (from the back end's
+// REST endpoint); when Herald comes back on the same port it says
+// "Real-time" again and events flow again.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { APP } from '../helpers/herald.js';
+import { openAs, screenshot, startExampleStack, UI_WAIT_MS, type ExampleStack } from '../helpers/examples.js';
+
+/** pusher-js retries a lost connection with a growing delay; give it room to find Herald again. */
+const RECONNECT_WAIT_MS = 40_000;
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+let stack: ExampleStack;
+
+before(async () => {
+  stack = await startExampleStack();
+});
+
+after(async () => {
+  await stack?.close();
+});
+
+test('orders appear on the board live, by polling while Herald is down, and live again after it restarts', async (t) => {
+  const board = await openAs(stack, t, null, '/orders.html?poll=300');
+  await board.page.getByTestId('mode').filter({ hasText: 'Real-time' }).waitFor();
+
+  // Alice logs in through the login page, as a person would, and orders from the shop.
+  const alice = await openAs(stack, t, null, '/?next=/shop.html');
+  await alice.page.getByTestId('login-1').click();
+  await alice.page.waitForURL('**/shop.html');
+  await alice.page.getByTestId('order-pizza-margherita').click();
+  const first = board.page.getByTestId('order-1');
+  await first.waitFor();
+  assert.match(await first.innerText(), /Luigi's Pizza\s+Margherita\s+\$9\.00\s+placed/);
+  await screenshot(board.page, 'order-board-real-time');
+
+  // The test command sends order.updated straight to Herald for any order id.
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'examples/commands/test-pusher-order.ts', '42'], {
+    cwd: REPO,
+    env: { ...process.env, HERALD_APP_ID: APP.id, HERALD_APP_KEY: APP.key, HERALD_APP_SECRET: APP.secret, HERALD_PORT: String(stack.heraldPort) },
+    timeout: 30_000,
+  });
+  assert.match(await board.page.getByTestId('order-42').innerText(), /Test order.*test/s);
+
+  await stack.stopHerald();
+  await board.page.getByTestId('mode').filter({ hasText: 'Polling' }).waitFor();
+  // Herald is down: the back end cannot broadcast, and the board finds the order by polling.
+  await alice.page.getByTestId('order-sushi-salmon').click();
+  assert.match(await board.page.getByTestId('order-2').innerText(), /Sakura Sushi\s+Salmon nigiri/);
+  await screenshot(board.page, 'order-board-polling');
+
+  await stack.restartHerald();
+  await board.page.getByTestId('mode').filter({ hasText: 'Real-time' }).waitFor({ timeout: RECONNECT_WAIT_MS });
+  // An order the back end does not know: it can only reach the board through Herald.
+  await stack.herald!.sdk().trigger('orders', 'order.created', { id: 99, vendorName: 'Herald', item: 'Back in real time', total: 100, status: 'placed', updatedAt: new Date().toISOString() });
+  assert.match(await board.page.getByTestId('order-99').innerText(), /Back in real time/);
+  await alice.page.getByTestId('order-pizza-diavola').click();
+  await board.page.getByTestId('order-3').waitFor({ timeout: UI_WAIT_MS });
+  await screenshot(board.page, 'order-board-back-to-real-time');
+  assert.deepEqual(board.errors, []);
+  assert.deepEqual(alice.errors, []);
+});

@@ -1,0 +1,126 @@
+// Random frames over a real WebSocket to a real Herald: whatever arrives
+// (any JSON shape, type, size, unicode, nesting), the sender gets protocol
+// frames back (a `pusher:error` for what it got wrong) or a documented close,
+// the server never crashes, and a well-behaved client on the same server
+// keeps receiving its events.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { CloseCodes, SocketErrors } from '../../src/protocol/errors.js';
+import { parseInboundFrame } from '../../src/protocol/frames.js';
+import { startHerald, type RunningHerald } from '../helpers/herald.js';
+import type { PusherJS } from '../helpers/pusher-js.js';
+import { closedBy, rawSocket, type CloseInfo } from '../helpers/raw-socket.js';
+import { connected, nextEvent, subscribed } from '../helpers/wait.js';
+import { fuzzParameters } from './fuzz-runs.js';
+
+const MAX_FRAME_BYTES = 16 * 1024;
+
+const DOCUMENTED_ERROR_CODES = new Set<number | null>(Object.values(SocketErrors).map((e) => e.code));
+const DOCUMENTED_CLOSE_CODES = new Set<number>([
+  ...Object.values(CloseCodes),
+  ...Object.values(SocketErrors).flatMap((e) => (e.code === null ? [] : [e.code])),
+]);
+
+const json = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.string({ unit: 'binary' }),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+const eventName = fc.oneof(
+  fc.constantFrom('pusher:subscribe', 'pusher:unsubscribe', 'pusher:ping', 'pusher:pong', 'pusher:signin', 'client-typing', 'pusher:teleport', ''),
+  fc.string({ unit: 'binary' }),
+  json,
+);
+const channelName = fc.oneof(
+  fc.constantFrom('public', 'private-x', 'presence-x', 'private-encrypted-x', 'cache-x', '#server-to-user-1', 'a:b', ''),
+  fc.string({ unit: 'binary' }),
+  json,
+);
+const pusherData = fc.oneof(
+  json,
+  fc.record({ channel: channelName, auth: fc.oneof(fc.string(), json), channel_data: fc.oneof(fc.string(), json), user_data: fc.oneof(fc.string(), json) }, { requiredKeys: [] }),
+);
+
+/** One text frame a client might send: random text, random JSON, or a Pusher-shaped frame with fields of any type. */
+const frameText = fc.oneof(
+  fc.string({ unit: 'binary' }),
+  json.map((v) => JSON.stringify(v)),
+  fc.record({ event: eventName, channel: channelName, data: pusherData }, { requiredKeys: [] }).map((f) => JSON.stringify(f)),
+  // Larger than the frame limit: the documented close (1009).
+  fc.integer({ min: MAX_FRAME_BYTES + 1, max: MAX_FRAME_BYTES * 4 }).map((n) => JSON.stringify({ event: 'client-big', data: 'x'.repeat(n) })),
+  // Far deeper than any client nests.
+  fc.integer({ min: 500, max: 5000 }).map((d) => `{"event":"client-deep","channel":"private-x","data":${'['.repeat(d)}${']'.repeat(d)}}`),
+);
+
+describe('fuzz: WebSocket frames against a running Herald', () => {
+  let h: RunningHerald;
+  let control: PusherJS;
+  let controlChannel: ReturnType<PusherJS['subscribe']>;
+  let controlEvents = 0;
+
+  before(async () => {
+    h = await startHerald({ overrides: { maxFrameBytes: MAX_FRAME_BYTES } });
+    control = h.client(null);
+    await connected(control);
+    controlChannel = await subscribed(control, 'control');
+  });
+  after(async () => {
+    control.disconnect();
+    await h.close();
+  });
+
+  test('every frame gets protocol frames or a documented close; the control client keeps receiving', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(frameText, { minLength: 1, maxLength: 6 }), async (frames) => {
+        run++;
+        const socket = rawSocket(h.port, null);
+        try {
+          await socket.nextEvent('pusher:connection_established');
+          for (const text of frames) socket.send(text);
+          const outcome = await Promise.race([
+            socket.pingPong().then(() => 'open' as const),
+            closedBy(socket, 'a documented close').then((info: CloseInfo) => info),
+          ]);
+          if (outcome !== 'open') {
+            assert.ok(DOCUMENTED_CLOSE_CODES.has(outcome.code), `undocumented close code ${outcome.code} (${outcome.reason})`);
+          } else if (frames.some((text) => !parseInboundFrame(text).ok)) {
+            // Nothing is dropped silently: a frame that is not a protocol frame is answered with an error.
+            assert.ok(socket.frames.some((f) => f.event === 'pusher:error'), 'a malformed frame was not answered with pusher:error');
+          }
+          for (const frame of socket.frames) {
+            assert.equal(typeof frame.event, 'string', `a frame that is not a protocol frame: ${JSON.stringify(frame).slice(0, 200)}`);
+            assert.notEqual(frame.event, '(not JSON)');
+            if (frame.data !== undefined) assert.equal(typeof frame.data, 'string', 'server data is a JSON string');
+            if (frame.event === 'pusher:error') {
+              const { code, message } = JSON.parse(frame.data as string) as { code: number | null; message: string };
+              assert.ok(DOCUMENTED_ERROR_CODES.has(code), `undocumented error code ${code}`);
+              assert.equal(typeof message, 'string');
+            }
+          }
+        } finally {
+          socket.ws.terminate();
+        }
+        // Every few runs: the server still serves everyone else.
+        if (run % 10 === 0) {
+          const received = nextEvent<{ run: number }>(controlChannel, 'tick', 'the control client to receive its event');
+          await h.sdk().trigger('control', 'tick', { run });
+          assert.equal((await received).run, run);
+          controlEvents++;
+        }
+      }),
+      fuzzParameters(150),
+    );
+    assert.ok(controlEvents > 0);
+    assert.equal(control.connection.state, 'connected');
+  });
+});

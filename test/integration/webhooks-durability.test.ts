@@ -1,0 +1,142 @@
+// Webhooks survive the process: a Herald killed (SIGKILL) while its
+// receiver is down delivers them after a restart, and one stopped with
+// SIGTERM flushes what it was still batching before it exits.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, test, type TestContext } from 'node:test';
+import WebSocket from 'ws';
+import { APP } from '../helpers/herald.js';
+import { PusherJS } from '../helpers/pusher-js.js';
+import { connected, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
+import { named, startWebhookReceiver, unusedPort } from '../helpers/webhook-receiver.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const dirs: string[] = [];
+after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly port: number;
+  output(): string;
+}
+
+/** `herald start` with one app whose webhooks go to `url`, its queue in `dataDir`. */
+async function startChild(t: TestContext, dataDir: string, url: string, env: Record<string, string> = {}): Promise<Child> {
+  const config = join(dataDir, 'herald.json');
+  writeFileSync(config, JSON.stringify({ apps: [{ ...APP, webhooks: [{ url, events: ['channel_occupied', 'channel_vacated'] }] }] }));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--host', '127.0.0.1', '--port', '0', '--config', config], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HERALD_DATA_DIR: dataDir,
+      HERALD_LOG_LEVEL: 'info',
+      HERALD_WEBHOOK_BATCH_MS: '50',
+      HERALD_WEBHOOK_RETRY_BASE_MS: '100',
+      HERALD_WEBHOOK_RETRY_MAX_MS: '300',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const port = await withTimeout(
+    new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const m = /"port":(\d+)[^\n]*"msg":"ready"/.exec(output);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`herald exited (${code}) before it was ready:\n${output}`)));
+    }),
+    'a child Herald to be ready',
+    20_000,
+  );
+  return { process: child, port, output: () => output };
+}
+
+function client(t: TestContext, port: number): PusherJS {
+  const c = new PusherJS(APP.key, { cluster: 'mt1', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], enableStats: false });
+  t.after(() => c.disconnect());
+  return c;
+}
+
+async function metric(port: number, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = pattern.exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+test('webhooks pending when Herald is killed are delivered after it restarts', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-durable-'));
+  dirs.push(dataDir);
+  const receiverPort = await unusedPort();
+  const url = `http://127.0.0.1:${receiverPort}/hooks`;
+  const first = await startChild(t, dataDir, url);
+  const c = client(t, first.port);
+  await connected(c);
+  const channels = ['orders-1', 'orders-2', 'orders-3'];
+  for (const channel of channels) {
+    await subscribed(c, channel);
+    c.unsubscribe(channel);
+  }
+  // Queued and already failing against the absent receiver.
+  await waitFor(async () => (await metric(first.port, /^herald_webhook_failures_total\{reason="network"\} (\d+)/m)) > 0, 'a failed delivery', 10_000);
+  assert.ok((await metric(first.port, /^herald_webhook_queue_depth (\d+)/m)) > 0);
+  c.disconnect();
+  first.process.kill('SIGKILL');
+  await withTimeout(once(first.process, 'exit'), 'the killed Herald to exit');
+
+  const hooks = await startWebhookReceiver({ port: receiverPort });
+  t.after(() => hooks.close());
+  const second = await startChild(t, dataDir, url);
+  await waitFor(
+    () => channels.every((ch) => named(hooks.events, 'channel_occupied', ch).length >= 1 && named(hooks.events, 'channel_vacated', ch).length >= 1),
+    'every occupied and vacated of before the kill',
+    15_000,
+  );
+  assert.equal(hooks.invalid, 0);
+  await waitFor(async () => (await metric(second.port, /^herald_webhook_queue_depth (\d+)/m)) === 0, 'an empty queue');
+  const stopped = once(second.process, 'exit');
+  second.process.kill('SIGTERM');
+  await withTimeout(stopped, 'Herald to stop', 15_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${second.output()}`);
+  });
+});
+
+test('SIGTERM tells clients to reconnect elsewhere (4200), flushes the batched webhooks and exits 0', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-shutdown-'));
+  dirs.push(dataDir);
+  const hooks = await startWebhookReceiver();
+  t.after(() => hooks.close());
+  // A batch window far longer than the test: only the shutdown flush can send the webhooks.
+  const child = await startChild(t, dataDir, hooks.url, { HERALD_WEBHOOK_BATCH_MS: '600000' });
+  const ws = new WebSocket(`ws://127.0.0.1:${child.port}/app/${APP.key}?protocol=7`);
+  t.after(() => ws.terminate());
+  const frames: string[] = [];
+  ws.on('message', (data: Buffer) => frames.push(data.toString()));
+  await waitFor(() => frames.some((f) => f.includes('pusher:connection_established')), 'connection_established');
+  ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'orders' } }));
+  await waitFor(() => frames.some((f) => f.includes('pusher_internal:subscription_succeeded')), 'subscription_succeeded');
+  const closed = once(ws, 'close') as Promise<[number, Buffer]>;
+  const exited = once(child.process, 'exit') as Promise<[number | null, string | null]>;
+  child.process.kill('SIGTERM');
+  const [code] = await withTimeout(closed, 'the server to close the socket', 10_000);
+  assert.equal(code, 4200);
+  const [exitCode] = await withTimeout(exited, 'Herald to exit', 15_000);
+  assert.equal(exitCode, 0, child.output());
+  assert.deepEqual(
+    hooks.events.map((e) => [e.name, e.channel]),
+    [
+      ['channel_occupied', 'orders'],
+      ['channel_vacated', 'orders'],
+    ],
+  );
+});
