@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { AppCredentials } from './lib/http-api.js';
 
-export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'hold'] as const;
+export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** `hold` takes over a minute and most of the descriptors: only on request. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports'];
 
 export interface BenchOptions {
   readonly scenarios: readonly ScenarioName[];
@@ -20,6 +20,7 @@ export interface BenchOptions {
   readonly publish: { concurrency: number; seconds: number; subscribers: number };
   readonly channels: { channels: number; rate: number; seconds: number };
   readonly presence: { channels: number; watchers: number; churners: number; rate: number; seconds: number };
+  readonly transports: { clients: number; messages: number; rate: number };
   readonly hold: { connectionsPerWorker: number; seconds: number; pingEverySeconds: number };
   readonly jsonOnly: boolean;
   /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
@@ -53,6 +54,9 @@ and one JSON line per scenario.
   --presence-churners N    presence: connections joining and leaving (default 400)
   --presence-rate N        presence: joins per second offered (default 1000)
   --presence-seconds N     presence: seconds of churn (default 5)
+  --transport-clients N    transports: pusher-js clients per transport (default 10)
+  --transport-messages N   transports: events at --transport-rate (default 50)
+  --transport-rate N       transports: events per second (default 10)
   --hold-connections N     hold: connections per server worker (default 19000)
   --hold-seconds N         hold: seconds to hold them with pings flowing (default 60)
   --host H --port P        benchmark a running server instead of starting one
@@ -89,6 +93,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'presence-churners': { type: 'string' },
       'presence-rate': { type: 'string' },
       'presence-seconds': { type: 'string' },
+      'transport-clients': { type: 'string' },
+      'transport-messages': { type: 'string' },
+      'transport-rate': { type: 'string' },
       'hold-connections': { type: 'string' },
       'hold-seconds': { type: 'string' },
       host: { type: 'string' },
@@ -148,6 +155,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       churners: int('presence-churners', values['presence-churners'], 400),
       rate: int('presence-rate', values['presence-rate'], 1000),
       seconds: int('presence-seconds', values['presence-seconds'], 5),
+    },
+    transports: {
+      clients: int('transport-clients', values['transport-clients'], 10),
+      messages: int('transport-messages', values['transport-messages'], 50),
+      rate: int('transport-rate', values['transport-rate'], 10),
     },
     hold: {
       connectionsPerWorker: int('hold-connections', values['hold-connections'], 19_000),

@@ -10,6 +10,7 @@ import { fanoutScenario } from './scenarios/fanout.js';
 import { holdScenario } from './scenarios/hold.js';
 import { presenceScenario } from './scenarios/presence.js';
 import { publishScenario } from './scenarios/publish.js';
+import { transportsScenario } from './scenarios/transports.js';
 import { formatTable } from './lib/report.js';
 import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type ServerUnderTest } from './lib/server.js';
 
@@ -19,6 +20,7 @@ const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioRe
   publish: publishScenario,
   channels: channelsScenario,
   presence: presenceScenario,
+  transports: transportsScenario,
   hold: holdScenario,
 };
 
