@@ -10,7 +10,7 @@ import { announceClusterChange } from './adapter/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
 import { registerHttpApi, sendJson } from './api/http-api.js';
-import { LocalRateLimiter, type AppRateLimiter } from './api/rate-limit.js';
+import type { AppRateLimiter } from './api/rate-limit.js';
 import type { AppStore } from './apps/app-store.js';
 import { fixedApps, servedApps } from './apps/open-app-store.js';
 import { ChannelService } from './channels/channel-service.js';
@@ -107,7 +107,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     activity,
     log,
     maxRequestBodyBytes: settings.maxRequestBodyBytes,
-    rateLimits: options.rateLimiter ?? new LocalRateLimiter(),
+    rateLimits: options.rateLimiter ?? adapter.rateLimits,
   });
   // On a cluster the console relays activity between nodes so that any node's console shows them all.
   const consoleRelay =

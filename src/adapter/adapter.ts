@@ -1,3 +1,4 @@
+import type { AppRateLimiter } from '../api/rate-limit.js';
 import type { CacheStore } from '../channels/cache-store.js';
 import type { PresenceStore } from '../channels/presence-store.js';
 import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
@@ -16,6 +17,8 @@ export interface Adapter {
   readonly presence: PresenceStore;
   readonly cache: CacheStore;
   readonly users: UserDirectory;
+  /** Per-app request budgets, shared by every node where the adapter spans several. */
+  readonly rateLimits: AppRateLimiter;
 
   /** Delivers an encoded frame to a channel's subscribers on every node, except one socket. */
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void;

@@ -1,3 +1,4 @@
+import { LocalRateLimiter } from '../api/rate-limit.js';
 import { MemoryCacheStore } from '../channels/cache-store.js';
 import type { LocalSubscribers } from '../channels/local-subscribers.js';
 import { MemoryPresenceStore } from '../channels/presence-store.js';
@@ -13,6 +14,7 @@ export class LocalAdapter implements Adapter {
   readonly presence = new MemoryPresenceStore();
   readonly cache = new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000);
   readonly users = new MemoryUserDirectory();
+  readonly rateLimits = new LocalRateLimiter();
 
   constructor(
     private readonly subscribers: LocalSubscribers,

@@ -22,6 +22,7 @@ import {
   type ReplyMessage,
 } from './redis/messages.js';
 import { RedisPresenceStore } from './redis/presence-store.js';
+import { RedisRateLimiter } from './redis/rate-limiter.js';
 import { RedisUserDirectory } from './redis/user-directory.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
 
@@ -57,6 +58,7 @@ export class RedisAdapter implements Adapter {
   readonly presence: RedisPresenceStore;
   readonly cache: RedisCacheStore;
   readonly users: RedisUserDirectory;
+  readonly rateLimits: RedisRateLimiter;
 
   private readonly keys: RedisKeys;
   private readonly link: RedisLink;
@@ -77,6 +79,7 @@ export class RedisAdapter implements Adapter {
     this.nodeTimeoutMs = options.nodeTimeoutMs;
     this.keys = new RedisKeys(options.prefix);
     this.link = new RedisLink(options.url, this.log);
+    this.rateLimits = new RedisRateLimiter(this.link, this.keys);
     const entries = new NodeEntries();
     this.presence = new RedisPresenceStore(this.link, this.keys, this.node, entries);
     this.users = new RedisUserDirectory(this.link, this.keys, this.node, entries);

@@ -206,3 +206,45 @@ describe('connection limits are cluster-wide', { skip }, () => {
     assert.equal((JSON.parse(data) as { code: number }).code, 4004);
   });
 });
+
+describe('per-app rate limits are cluster-wide', { skip }, () => {
+  const prefix = uniquePrefix('rates');
+  let a: InProcessNode;
+  let b: InProcessNode;
+  const apps = [{ ...APP, apiRequestsPerSecond: 4 }];
+
+  before(async () => {
+    [a, b] = await Promise.all([startNode(prefix, { apps }), startNode(prefix, { apps })]);
+  });
+  after(async () => {
+    await Promise.all([a, b].map((n) => n?.close()));
+    await dropPrefix(prefix);
+  });
+
+  const status = (node: InProcessNode) =>
+    node
+      .sdk()
+      .trigger('rate-test', 'evt', { n: 1 })
+      .then(
+        (res) => res.status,
+        (err: { status?: number }) => err.status ?? 0,
+      );
+
+  test("the budget spent through one node is gone on the other", async () => {
+    // Both nodes count one-second windows: run the whole exchange inside one
+    // window (start just after a boundary, retry if it straddled one).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await waitFor(() => Date.now() % 1000 < 30, 'the start of a one-second window', 2000);
+      const window = Math.floor(Date.now() / 1000);
+      const throughA: number[] = [];
+      for (let i = 0; i < 4; i++) throughA.push(await status(a));
+      const throughB: number[] = [];
+      for (let i = 0; i < 2; i++) throughB.push(await status(b));
+      if (Math.floor(Date.now() / 1000) !== window) continue;
+      assert.deepEqual(throughA, [200, 200, 200, 200]);
+      assert.deepEqual(throughB, [429, 429], 'node b must see the budget node a spent');
+      return;
+    }
+    assert.fail('could not fit six requests into one second window in five attempts');
+  });
+});

@@ -41,6 +41,11 @@ export class RedisKeys {
     return `${this.prefix}:cache:${appId}:${channel}`;
   }
 
+  /** Counter of an app's budget for one action in the one-second window starting at `windowStart`. */
+  rateWindow(appId: AppId, action: string, windowStart: number): string {
+    return `${this.prefix}:rate:${appId}:${action}:${windowStart}`;
+  }
+
   user(appId: AppId, userId: UserId): string {
     return `${this.prefix}:user:${appId}:${userId}`;
   }
