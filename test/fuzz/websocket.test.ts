@@ -83,12 +83,16 @@ describe('fuzz: WebSocket frames against a running Herald', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(frameText, { minLength: 1, maxLength: 6 }), async (frames) => {
         run++;
+        if (process.env.FUZZ_TRACE) process.stderr.write(`run ${run}: ${JSON.stringify(frames.map((f) => (f.length > 300 ? `${f.slice(0, 150)}…(${f.length} chars)` : f)))}\n`);
         const socket = rawSocket(h.port, null);
         try {
           await socket.nextEvent('pusher:connection_established');
           for (const text of frames) socket.send(text);
+          // Frames are handled in order: once this probe's subscription succeeds, every frame before it was handled.
+          const probe = `fuzz-probe-${run}`;
+          socket.send({ event: 'pusher:subscribe', data: { channel: probe } });
           const outcome = await Promise.race([
-            socket.pingPong().then(() => 'open' as const),
+            socket.next((f) => f.event === 'pusher_internal:subscription_succeeded' && f.channel === probe, 'the probe subscription').then(() => 'open' as const),
             closedBy(socket, 'a documented close').then((info: CloseInfo) => info),
           ]);
           if (outcome !== 'open') {
