@@ -194,7 +194,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       await until(() => connections.count() === 0, deadline);
       // In-flight HTTP requests finish; keep-alive connections close as their requests end.
       const idleTimer = setInterval(() => http.closeIdleConnections(), 50);
-      await Promise.race([stoppedListening, sleep(Math.max(0, deadline - Date.now()))]);
+      await settledOrDeadline(stoppedListening, deadline);
       clearInterval(idleTimer);
       http.closeAllConnections();
       await stoppedListening;
@@ -213,6 +213,19 @@ function webhookQueue(settings: Settings, log: Logger): WebhookQueue {
 
 async function until(done: () => boolean, deadline: number): Promise<void> {
   while (!done() && Date.now() < deadline) await sleep(20);
+}
+
+/** Waits for `promise` until `deadline`, leaving no timer behind to hold the process open. */
+async function settledOrDeadline(promise: Promise<void>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+  });
+  try {
+    await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
