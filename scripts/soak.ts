@@ -8,11 +8,11 @@
 // left behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Pusher from 'pusher';
 import WebSocket from 'ws';
+import { freePort, stopChild } from '../bench/lib/server.js';
 import type { NodeStats } from '../src/observability/stats.js';
 
 const USAGE = `Usage: npm run soak -- [options]
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       process.exitCode = 1;
     }
   } finally {
-    await stopServer(server);
+    await stopChild(server);
   }
 }
 
@@ -282,29 +282,6 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
   throw new Error('herald did not answer /health within 30 s');
 }
 
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 main().catch((err: unknown) => {
   console.error(err);
