@@ -2,6 +2,7 @@ import type { App } from '../apps/app.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+import type { TrafficCounters } from '../observability/metrics.js';
 import type { Transport } from './transport.js';
 
 /** A user a connection signed in as (`pusher:signin`). */
@@ -31,13 +32,16 @@ export class Connection {
   private clientEventWindowStart = 0;
   private clientEventsInWindow = 0;
   private pendingTasks = 0;
-  private tail: Promise<void> = Promise.resolve();
+  // Created only once a frame's handling waits on I/O: most connections never need it.
+  private tail: Promise<void> | undefined;
 
   constructor(
     readonly socketId: SocketId,
     /** Replaced when the app changes in its store (limits, secret), so open connections follow it. */
     public app: App,
     private readonly transport: Transport,
+    /** Counts frames sent, for the metrics; shared by every connection of the node. */
+    private readonly traffic?: TrafficCounters,
   ) {}
 
   get transportKind(): Transport['kind'] {
@@ -50,7 +54,9 @@ export class Connection {
 
   /** Writes an already encoded frame. */
   send(frame: string): void {
-    if (!this.closed) this.transport.send(frame);
+    if (this.closed) return;
+    this.traffic?.sent(frame);
+    this.transport.send(frame);
   }
 
   sendEvent(event: string, data: unknown, channel?: ChannelName): void {
@@ -108,7 +114,7 @@ export class Connection {
       return;
     }
     this.pendingTasks++;
-    this.tail = this.tail
+    this.tail = (this.tail ?? Promise.resolve())
       .then(task)
       .catch(onError)
       .finally(() => {

@@ -5,7 +5,7 @@ import { originAllowed } from '../apps/origins.js';
 import type { FrameHandler } from '../handlers/frame-handler.js';
 import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
-import { countedTransport, type TrafficCounters } from '../observability/metrics.js';
+import type { TrafficCounters } from '../observability/metrics.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import { newSocketId } from '../protocol/socket-id.js';
@@ -56,7 +56,7 @@ export class Gateway {
     }
     let socketId = newSocketId();
     while (this.connections.has(socketId)) socketId = newSocketId();
-    const conn = new Connection(socketId, app, this.traffic ? countedTransport(transport, this.traffic) : transport);
+    const conn = new Connection(socketId, app, transport, this.traffic);
     this.connections.add(conn);
     conn.sendEvent('pusher:connection_established', { socket_id: socketId, activity_timeout: this.activityTimeoutSeconds });
     this.activity.emit('connection_opened', { appId: app.id, socketId, transport: transport.kind });

@@ -4,7 +4,7 @@
 // only turned into metrics when scraped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Transport, TransportKind } from '../connection/transport.js';
+import type { TransportKind } from '../connection/transport.js';
 import type { ActivityFeed } from './activity.js';
 
 /** Frames and bytes through client connections, counted where every transport passes. */
@@ -163,19 +163,4 @@ export function apiRoute(pathname: string): string {
   if (first === 'channels' && parts.length === 5 && last === 'users') return '/apps/:appId/channels/:channelName/users';
   if (first === 'users' && parts.length === 5 && last === 'terminate_connections') return '/apps/:appId/users/:userId/terminate_connections';
   return 'other';
-}
-
-/** The transport, with every frame sent through it counted. */
-export function countedTransport(transport: Transport, traffic: TrafficCounters): Transport {
-  return {
-    kind: transport.kind,
-    get remoteAddress() {
-      return transport.remoteAddress;
-    },
-    send(frame: string) {
-      traffic.sent(frame);
-      transport.send(frame);
-    },
-    close: (code: number, reason: string) => transport.close(code, reason),
-  };
 }

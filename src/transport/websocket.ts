@@ -59,6 +59,10 @@ function frameBytes(frame: string): Buffer {
 /** Told once when a client is cut for not reading, with what was waiting for it. */
 type SlowConsumerListener = (bufferedBytes: number) => void;
 
+function destroySocket(this: Duplex): void {
+  this.destroy();
+}
+
 class WebSocketTransport implements Transport {
   readonly kind = 'ws' as const;
   onSlowConsumer: SlowConsumerListener = () => {};
@@ -118,7 +122,10 @@ export class WebSocketTransportServer {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // A plain function, not a closure: a listener that lives as long as the
+    // socket must not keep this scope (and with it the upgrade request, some
+    // 2 KB of headers) alive for the whole connection.
+    socket.on('error', destroySocket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       void this.accept(ws, req, socket as Socket);
     });
