@@ -6,6 +6,7 @@ import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
 import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
+import { textFrame } from './websocket-frame.js';
 import { SocketErrors } from '../protocol/errors.js';
 
 const APP_PATH = /^\/app\/([^/?]+)\/?$/;
@@ -43,21 +44,22 @@ function uncorkAll(): void {
   corkedSockets.clear();
 }
 
-// A broadcast hands the same frame string to every subscriber: encode it to
-// bytes once, not once per socket.
+// A broadcast hands the same frame string to every subscriber: encode and
+// frame it once, then write the same bytes to every socket.
 let lastFrame = '';
-let lastFrameBytes = Buffer.alloc(0);
+let lastFrameBytes = textFrame(Buffer.alloc(0));
 
-function frameBytes(frame: string): Buffer {
+function framed(frame: string): Buffer {
   if (frame !== lastFrame) {
     lastFrame = frame;
-    lastFrameBytes = Buffer.from(frame);
+    lastFrameBytes = textFrame(Buffer.from(frame));
   }
   return lastFrameBytes;
 }
 
-/** Told once when a client is cut for not reading, with what was waiting for it. */
 type SlowConsumerListener = (bufferedBytes: number) => void;
+
+const ignoreSlowConsumer: SlowConsumerListener = () => {};
 
 function destroySocket(this: Duplex): void {
   this.destroy();
@@ -65,7 +67,7 @@ function destroySocket(this: Duplex): void {
 
 class WebSocketTransport implements Transport {
   readonly kind = 'ws' as const;
-  onSlowConsumer: SlowConsumerListener = () => {};
+  onSlowConsumer: SlowConsumerListener = ignoreSlowConsumer;
 
   constructor(
     private readonly ws: WebSocket,
@@ -85,7 +87,9 @@ class WebSocketTransport implements Transport {
       return;
     }
     corkUntilTurnEnds(this.socket);
-    this.ws.send(frameBytes(frame), { binary: false });
+    // Straight to the socket: with compression off, ws writes its own frames
+    // (pongs, close) synchronously too, so frames keep their order.
+    this.socket.write(framed(frame));
   }
 
   close(code: number, reason: string): void {
