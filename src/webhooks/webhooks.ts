@@ -49,8 +49,13 @@ export class Webhooks {
 
   start(): void {
     const { activity } = this.deps;
-    const add = (appId: AppId, event: WebhookEvent) => this.batcher.add(appId, event);
-    const countChanged = ({ appId, channel }: { appId: AppId; channel: ChannelName }) => this.batcher.subscriptionCountChanged(appId, channel);
+    // Internal channels (`#server-to-user-…`) are Herald's plumbing, not the app's: no webhooks for them.
+    const add = (appId: AppId, event: WebhookEvent) => {
+      if (!event.channel.startsWith('#')) this.batcher.add(appId, event);
+    };
+    const countChanged = ({ appId, channel }: { appId: AppId; channel: ChannelName }) => {
+      if (!channel.startsWith('#')) this.batcher.subscriptionCountChanged(appId, channel);
+    };
     const stops = [
       activity.on('channel_occupied', ({ appId, channel }) => add(appId, { name: 'channel_occupied', channel })),
       activity.on('channel_vacated', ({ appId, channel }) => add(appId, { name: 'channel_vacated', channel })),

@@ -120,3 +120,26 @@ test('a receiver that fails and then recovers gets every webhook, at least once'
     assert.equal(names[0], 'channel_occupied', `${c}: ${names.join(',')}`);
   }
 });
+
+test("a signed-in user's internal #server-to-user channel causes no webhooks; the app's channels do", async (t) => {
+  const hooks = await receiver(t);
+  const h = await heraldWithWebhooks(t, [{ url: hooks.url }]);
+  const carol = signedClient(h, t, { user: { id: 'carol' } });
+  await connected(carol);
+  const reached = nextEvent(carol.user, 'private-note');
+  carol.signin();
+  // pusher-js subscribes to #server-to-user-carol after sign-in; an event reaching the user proves it did.
+  let got = false;
+  void reached.then(() => (got = true));
+  await waitFor(async () => {
+    if (!got) await h.sdk().sendToUser('carol', 'private-note', { hi: true });
+    return got;
+  }, 'an event sent to carol');
+  await subscribed(carol, 'orders');
+  await waitFor(() => named(hooks.events, 'channel_occupied', 'orders').length === 1, 'channel_occupied for orders');
+  assert.deepEqual(
+    hooks.events.filter((e) => e.channel.startsWith('#')),
+    [],
+    'no webhook names an internal channel',
+  );
+});
