@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import Pusher from 'pusher';
-import { APP, startHerald, type RunningHerald } from './herald.js';
+import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
 import { PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { withTimeout } from './wait.js';
 
@@ -158,25 +158,7 @@ function handle(port: number): Omit<NodeHandle, 'close'> {
         forceTLS: false,
         enabledTransports: ['ws'],
         enableStats: false,
-        channelAuthorization: {
-          customHandler: ({ socketId, channelName }, callback) => {
-            try {
-              callback(null, signer.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? auth.presence : undefined));
-            } catch (err) {
-              callback(err as Error, null);
-            }
-          },
-        },
-        userAuthentication: {
-          customHandler: ({ socketId }, callback) => {
-            try {
-              if (!auth.user) throw new Error('this client has no user to sign in as');
-              callback(null, signer.authenticateUser(socketId, auth.user));
-            } catch (err) {
-              callback(err as Error, null);
-            }
-          },
-        },
+        ...sdkAuthOptions(signer, auth),
         ...options,
       } as PusherJSOptions);
       t?.after(() => c.disconnect());

@@ -117,31 +117,43 @@ export interface SignedClientOptions {
  * answered in process by the `pusher` SDK, as an app's auth endpoint would.
  */
 export function signedClient(h: RunningHerald, t: TestContext | null, opts: SignedClientOptions = {}): PusherJS {
-  const sdk = opts.sdk ?? h.sdk();
-  return h.client(
-    t,
-    {
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, callback) => {
-          try {
-            const presence = channelName.startsWith('presence-') ? opts.presence : undefined;
-            callback(null, sdk.authorizeChannel(socketId, channelName, presence));
-          } catch (err) {
-            callback(err as Error, null);
-          }
-        },
-      },
-      userAuthentication: {
-        customHandler: ({ socketId }, callback) => {
-          try {
-            if (!opts.user) throw new Error('this client has no user to sign in as');
-            callback(null, sdk.authenticateUser(socketId, opts.user));
-          } catch (err) {
-            callback(err as Error, null);
-          }
-        },
+  return h.client(t, sdkAuthOptions(opts.sdk ?? h.sdk(), opts), opts.key);
+}
+
+/**
+ * pusher-js options whose channel authorization and user authentication are
+ * answered in process by the `pusher` SDK, as an app's auth endpoint would:
+ * `presence` is the channel_data for presence channels, `user` the user_data
+ * for `signin()`.
+ */
+export function sdkAuthOptions(
+  sdk: Pusher,
+  auth: { readonly presence?: Pusher.PresenceChannelData; readonly user?: Pusher.UserChannelData },
+): Pick<PusherJSOptions, 'channelAuthorization' | 'userAuthentication'> {
+  return {
+    channelAuthorization: {
+      endpoint: '/unused',
+      transport: 'ajax',
+      customHandler: ({ socketId, channelName }, callback) => {
+        try {
+          const presence = channelName.startsWith('presence-') ? auth.presence : undefined;
+          callback(null, sdk.authorizeChannel(socketId, channelName, presence));
+        } catch (err) {
+          callback(err as Error, null);
+        }
       },
     },
-    opts.key,
-  );
+    userAuthentication: {
+      endpoint: '/unused',
+      transport: 'ajax',
+      customHandler: ({ socketId }, callback) => {
+        try {
+          if (!auth.user) throw new Error('this client has no user to sign in as');
+          callback(null, sdk.authenticateUser(socketId, auth.user));
+        } catch (err) {
+          callback(err as Error, null);
+        }
+      },
+    },
+  };
 }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
-import { startHerald, type RunningHerald } from '../helpers/herald.js';
+import { sdkAuthOptions, startHerald, type RunningHerald } from '../helpers/herald.js';
 import type { PusherJS, PusherJSOptions } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { startWebSocketBlockingProxy, type BlockingProxy } from '../helpers/websocket-blocking-proxy.js';
@@ -34,30 +34,7 @@ function clientOn(h: RunningHerald, t: TestContext | null, carrier: Carrier, opt
     httpHost: '127.0.0.1',
     httpPort: opts.httpPort ?? h.port,
     enabledTransports: [carrier],
-    channelAuthorization: {
-      endpoint: '/unused',
-      transport: 'ajax',
-      customHandler: ({ socketId, channelName }, callback) => {
-        try {
-          const presence = channelName.startsWith('presence-') ? opts.presence : undefined;
-          callback(null, sdk.authorizeChannel(socketId, channelName, presence));
-        } catch (err) {
-          callback(err as Error, null);
-        }
-      },
-    },
-    userAuthentication: {
-      endpoint: '/unused',
-      transport: 'ajax',
-      customHandler: ({ socketId }, callback) => {
-        try {
-          if (!opts.user) throw new Error('this client has no user to sign in as');
-          callback(null, sdk.authenticateUser(socketId, opts.user));
-        } catch (err) {
-          callback(err as Error, null);
-        }
-      },
-    },
+    ...sdkAuthOptions(sdk, opts),
     ...opts.extra,
   });
 }
