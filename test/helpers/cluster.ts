@@ -9,7 +9,7 @@ import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import Pusher from 'pusher';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
-import { PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { withTimeout } from './wait.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -151,13 +151,7 @@ function handle(port: number): Omit<NodeHandle, 'close'> {
     client: (t, auth = {}, options = {}) => {
       const signer = sdk();
       const c = new PusherJS(APP.key, {
-        cluster: 'mt1',
-        wsHost: '127.0.0.1',
-        wsPort: port,
-        wssPort: port,
-        forceTLS: false,
-        enabledTransports: ['ws'],
-        enableStats: false,
+        ...localOptions(port),
         ...sdkAuthOptions(signer, auth),
         ...options,
       } as PusherJSOptions);

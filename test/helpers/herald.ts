@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import Pusher from 'pusher';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { createHerald, type Herald } from '../../src/server.js';
-import { PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { frameData, rawSocket, type RawSocket } from './raw-socket.js';
 import { withTimeout } from './wait.js';
 
@@ -58,16 +58,7 @@ export async function startHerald(
         ...overrides,
       }),
     client: (t, clientOptions = {}, key = firstApp.key) => {
-      const c = new PusherJS(key, {
-        cluster: 'mt1',
-        wsHost: '127.0.0.1',
-        wsPort: port,
-        wssPort: port,
-        forceTLS: false,
-        enabledTransports: ['ws'],
-        enableStats: false,
-        ...clientOptions,
-      } as PusherJSOptions);
+      const c = new PusherJS(key, { ...localOptions(port), ...clientOptions } as PusherJSOptions);
       t?.after(() => c.disconnect());
       return c;
     },

@@ -8,3 +8,16 @@ import type * as PusherModule from 'pusher-js/types/src/core/pusher.js';
 export type PusherJS = PusherModule.default;
 export type PusherJSOptions = Options;
 export const PusherJS = PusherJSModule as unknown as new (key: string, options: Options) => PusherJS;
+
+/** pusher-js options that point the Node build at a Herald on this machine, WebSocket only. */
+export function localOptions(port: number): Options {
+  return {
+    cluster: 'mt1', // required by pusher-js; unused once wsHost is set
+    wsHost: '127.0.0.1',
+    wsPort: port,
+    wssPort: port,
+    forceTLS: false,
+    enabledTransports: ['ws'],
+    enableStats: false,
+  };
+}

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { after, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Pusher from 'pusher';
-import { PusherJS } from '../helpers/pusher-js.js';
+import { localOptions, PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, withTimeout } from '../helpers/wait.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -126,15 +126,7 @@ interface Credentials {
 
 /** Proves an app is served: a pusher-js subscriber gets an event the SDK triggers with these credentials. */
 async function assertAppServed(t: TestContext, port: number, app: Credentials): Promise<void> {
-  const client = new PusherJS(app.key, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: port,
-    wssPort: port,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    enableStats: false,
-  });
+  const client = new PusherJS(app.key, localOptions(port));
   t.after(() => client.disconnect());
   await connected(client);
   const channel = await subscribed(client, 'cli-check');
