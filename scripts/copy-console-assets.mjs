@@ -5,4 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-cpSync(join(root, 'src/console/public'), join(root, 'dist/console/public'), { recursive: true });
+// The page's tsconfig only type-checks its scripts (npm run typecheck); it is not served.
+cpSync(join(root, 'src/console/public'), join(root, 'dist/console/public'), {
+  recursive: true,
+  filter: (source) => !source.endsWith('tsconfig.json'),
+});
