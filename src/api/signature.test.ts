@@ -21,6 +21,7 @@ const APP: App = {
   backendEventsPerSecond: null,
   apiRequestsPerSecond: null,
   allowedOrigins: [],
+  subscriptionCountEvents: false,
   webhooks: [],
 };
 

@@ -26,6 +26,7 @@ export const appOptionsShape = {
   backendEventsPerSecond: z.number().int().positive().nullable().default(null),
   apiRequestsPerSecond: z.number().int().positive().nullable().default(null),
   allowedOrigins: z.array(z.string().min(1)).default([]),
+  subscriptionCountEvents: z.boolean().default(false),
   webhooks: z.array(webhookTargetSchema).default([]),
 };
 

@@ -25,6 +25,8 @@ export interface App {
   readonly apiRequestsPerSecond: number | null;
   /** Origins allowed to open connections (`https://shop.example`, `*.example.com`); empty allows all. */
   readonly allowedOrigins: readonly string[];
+  /** Subscribers of public and private channels are told the channel's subscription count when it changes (`pusher:subscription_count`). */
+  readonly subscriptionCountEvents: boolean;
   /** Where the app's webhooks go; empty sends none. */
   readonly webhooks: readonly WebhookTarget[];
 }

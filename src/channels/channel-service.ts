@@ -7,6 +7,7 @@ import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalSubscribers } from './local-subscribers.js';
+import { SubscriptionCounts } from './subscription-counts.js';
 
 export interface PublishRequest {
   readonly channel: ChannelName;
@@ -25,11 +26,15 @@ export interface PublishRequest {
  * cache in step, and sends the protocol's channel frames.
  */
 export class ChannelService {
+  private readonly counts: SubscriptionCounts;
+
   constructor(
     private readonly adapter: Adapter,
     private readonly subscribers: LocalSubscribers,
     private readonly activity: ActivityFeed,
-  ) {}
+  ) {
+    this.counts = new SubscriptionCounts(adapter);
+  }
 
   async subscribe(conn: Connection, channel: ChannelName, member: PresenceMember | null): Promise<void> {
     const app = conn.app;
@@ -58,6 +63,7 @@ export class ChannelService {
     } else {
       if (!already && this.track(conn, channel, null)) await this.occupancyChanged(app.id, channel, true);
       conn.sendEvent('pusher_internal:subscription_succeeded', {}, channel);
+      if (!already) this.counts.changed(app, channel);
     }
 
     if (kind.cache) {
@@ -86,6 +92,7 @@ export class ChannelService {
     }
     // Vacated is told after the last member left.
     if (vacated) await this.occupancyChanged(app.id, channel, false);
+    else if (!member) this.counts.changed(app, channel);
   }
 
   async unsubscribeAll(conn: Connection): Promise<void> {

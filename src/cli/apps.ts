@@ -28,7 +28,7 @@ OPTIONS (none means no limit):
   --max-connections N|none           --max-presence-members N
   --max-event-payload-bytes N        --client-events-per-second N
   --max-channels-per-event N         --backend-events-per-second N|none
-  --api-requests-per-second N|none`;
+  --api-requests-per-second N|none   --subscription-count-events true|false`;
 
 const STORE_OPTIONS = {
   config: { type: 'string' },
@@ -50,6 +50,7 @@ const APP_OPTIONS = {
   'max-channels-per-event': { type: 'string' },
   'backend-events-per-second': { type: 'string' },
   'api-requests-per-second': { type: 'string' },
+  'subscription-count-events': { type: 'string' },
 } as const;
 
 /** A problem with what the user asked for: printed as it is, exit code 1. */
@@ -185,6 +186,7 @@ function appChanges(flags: Record<string, string | boolean | undefined>): AppCha
   assign(changes, 'maxChannelsPerEvent', count('max-channels-per-event'));
   assign(changes, 'backendEventsPerSecond', limit('backend-events-per-second'));
   assign(changes, 'apiRequestsPerSecond', limit('api-requests-per-second'));
+  assign(changes, 'subscriptionCountEvents', bool('subscription-count-events'));
   const origins = str(flags['allowed-origins']);
   if (origins !== undefined) changes.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '');
   return changes;

@@ -62,6 +62,7 @@ describe('defaults', () => {
         backendEventsPerSecond: null,
         apiRequestsPerSecond: null,
         allowedOrigins: [],
+        subscriptionCountEvents: false,
         webhooks: [],
       },
     ]);
