@@ -67,7 +67,7 @@ async function phase(
     throughputUnit: 'deliveries/s',
     latency: stats.latency.summary(),
     serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
-      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
+    clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
     serverRssBytes: window.serverRssBytes,
     problems,
     details: {
