@@ -4,7 +4,7 @@
 // by their prefix and their sequence and send time taken with one regular
 // expression) so that the clients, which share the cores with the server,
 // cost as little as possible.
-import WebSocket from 'ws';
+import { LeanWebSocket } from './lean-websocket.js';
 import { clockMs, LatencyHistogram } from '../lib/histogram.js';
 import { benchPayload, channelAuth, HttpApiClient, type AppCredentials } from '../lib/http-api.js';
 import type {
@@ -29,7 +29,7 @@ interface PendingSubscription {
 }
 
 interface BenchConnection {
-  readonly ws: WebSocket;
+  readonly ws: LeanWebSocket;
   socketId: string;
   lastSeq: number;
   timesMemberEvents: boolean;
@@ -47,8 +47,7 @@ let unexpectedCloses = 0;
 let lastReceivedAt = 0;
 let closing = false;
 
-function onFrame(conn: BenchConnection, data: Buffer): void {
-  const text = data.toString();
+function onFrame(conn: BenchConnection, text: string): void {
   if (text.startsWith(BENCH_EVENT_PREFIX)) {
     const now = clockMs();
     const match = SEQ_AND_TIME.exec(text);
@@ -99,33 +98,46 @@ function onFrame(conn: BenchConnection, data: Buffer): void {
 
 function openOne(url: string, localAddress: string, timeoutMs: number): Promise<BenchConnection> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress, handshakeTimeout: timeoutMs });
-    const conn: BenchConnection = { ws, socketId: '', lastSeq: -1, timesMemberEvents: false, pending: new Map() };
-    const timer = setTimeout(() => {
-      ws.terminate();
-      reject(new Error(`no connection_established within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onEstablished = (data: Buffer) => {
-      const frame = JSON.parse(data.toString()) as { event: string; data: string };
+    let settled = false;
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      if (frame.event !== 'pusher:connection_established') {
-        ws.terminate();
-        reject(new Error(`expected connection_established, got ${data.toString().slice(0, 200)}`));
-        return;
+      if (err) {
+        conn.ws.terminate();
+        reject(err);
+      } else {
+        resolve(conn);
       }
-      conn.socketId = (JSON.parse(frame.data) as { socket_id: string }).socket_id;
-      ws.on('message', (d: Buffer) => onFrame(conn, d));
-      resolve(conn);
     };
-    ws.once('message', onEstablished);
-    ws.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    ws.on('close', () => {
-      if (!closing && conn.socketId !== '') unexpectedCloses++;
-      for (const p of conn.pending.values()) p.reject('connection closed');
-    });
+    const timer = setTimeout(() => settle(new Error(`no connection_established within ${timeoutMs} ms`)), timeoutMs);
+    const conn: BenchConnection = {
+      socketId: '',
+      lastSeq: -1,
+      timesMemberEvents: false,
+      pending: new Map(),
+      ws: new LeanWebSocket(url, localAddress, timeoutMs, {
+        onText: (text) => {
+          if (conn.socketId !== '') {
+            onFrame(conn, text);
+            return;
+          }
+          const frame = JSON.parse(text) as { event: string; data: string };
+          if (frame.event !== 'pusher:connection_established') {
+            settle(new Error(`expected connection_established, got ${text.slice(0, 200)}`));
+            return;
+          }
+          conn.socketId = (JSON.parse(frame.data) as { socket_id: string }).socket_id;
+          settle(null);
+        },
+        onClose: (code) => {
+          if (!closing && conn.socketId !== '') unexpectedCloses++;
+          settle(new Error(`closed before connection_established (code ${code ?? 'none'})`));
+          for (const p of conn.pending.values()) p.reject('connection closed');
+        },
+      }),
+    };
+    conn.ws.ready.catch((err: Error) => settle(err));
   });
 }
 
@@ -308,7 +320,7 @@ async function hold(args: CommandArgs['hold']): Promise<HoldResult> {
   const timer = setInterval(() => {
     for (let i = 0; i < perSlice; i++) {
       const conn = connections[cursor++ % connections.length];
-      if (conn?.ws.readyState === WebSocket.OPEN) {
+      if (conn?.ws.isOpen) {
         conn.ws.send('{"event":"pusher:ping","data":{}}');
         pingsSent++;
       }
@@ -317,7 +329,7 @@ async function hold(args: CommandArgs['hold']): Promise<HoldResult> {
   await sleep(args.durationMs);
   clearInterval(timer);
   await sleep(1000); // the last pongs
-  const open = connections.filter((c) => c.ws.readyState === WebSocket.OPEN).length;
+  const open = connections.filter((c) => c.ws.isOpen).length;
   return { open, pingsSent, pongs: pongs - pongsBefore, errors: errors - errorsBefore, unexpectedCloses: unexpectedCloses - closesBefore };
 }
 

@@ -3,6 +3,7 @@
 // connections so that the benchmark measures the server, not TCP handshakes.
 import { createHash, createHmac } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 
 export interface AppCredentials {
   readonly id: string;
@@ -40,7 +41,14 @@ export interface PostResult {
   readonly body: string;
 }
 
-export class HttpApiClient {
+/** What the scenarios need of an API client. */
+export interface ApiClient {
+  trigger(event: BenchEvent): Promise<PostResult>;
+  triggerBatch(events: readonly BenchEvent[]): Promise<PostResult>;
+  close(): void;
+}
+
+export class HttpApiClient implements ApiClient {
   private readonly agent: Agent;
 
   /** `connections` keep-alive sockets; with one, requests are sent strictly in order. */
@@ -86,6 +94,71 @@ export class HttpApiClient {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+/**
+ * One keep-alive connection that sends each request as soon as it is made,
+ * without waiting for the answers before it (HTTP/1.1 pipelining; the server
+ * answers in order). Events so leave in a fixed order, as over one
+ * connection, yet a busy server finds every request that has arrived since
+ * its last turn and can handle them together, as it would the requests of a
+ * back end's many concurrent workers.
+ */
+export class PipelinedApiClient implements ApiClient {
+  private readonly socket: Socket;
+  private readonly waiting: Array<{ resolve(r: PostResult): void; reject(err: Error): void }> = [];
+  private unread: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly target: Target) {
+    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
+    const failAll = (err: Error) => {
+      for (const w of this.waiting.splice(0)) w.reject(err);
+    };
+    this.socket.on('error', failAll);
+    this.socket.on('close', () => failAll(new Error('the API connection closed')));
+  }
+
+  trigger(event: BenchEvent): Promise<PostResult> {
+    return this.post(`/apps/${this.target.app.id}/events`, JSON.stringify(event));
+  }
+
+  triggerBatch(events: readonly BenchEvent[]): Promise<PostResult> {
+    return this.post(`/apps/${this.target.app.id}/batch_events`, JSON.stringify({ batch: events }));
+  }
+
+  post(path: string, body: string): Promise<PostResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.socket.write(
+        `POST ${signedPath(this.target.app, path, body)} HTTP/1.1\r\nHost: ${this.target.host}:${this.target.port}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    });
+  }
+
+  /** Answers arrive in order: each settles the oldest request still waiting. */
+  private read(chunk: Buffer): void {
+    this.unread = this.unread.length === 0 ? chunk : Buffer.concat([this.unread, chunk]);
+    for (;;) {
+      const headEnd = this.unread.indexOf(HEAD_END);
+      if (headEnd < 0) return;
+      const head = this.unread.subarray(0, headEnd).toString('latin1');
+      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      const bodyStart = headEnd + HEAD_END.length;
+      if (this.unread.length < bodyStart + length) return;
+      const status = Number(head.slice(9, 12));
+      const body = this.unread.subarray(bodyStart, bodyStart + length).toString();
+      this.unread = this.unread.subarray(bodyStart + length);
+      this.waiting.shift()?.resolve({ status, body });
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
   }
 }
 

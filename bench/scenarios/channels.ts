@@ -2,7 +2,7 @@
 // channels, ten to a `batch_events` request, so the HTTP cost is shared and
 // the figure is about routing and delivery.
 import { ClientPool, shares } from '../lib/client-pool.js';
-import { benchPayload, HttpApiClient, type BenchEvent } from '../lib/http-api.js';
+import { benchPayload, PipelinedApiClient, type BenchEvent } from '../lib/http-api.js';
 import { connectAll, mergeDeliveries, perUnitMicros, round, sendAtRate, startWindow, type ScenarioContext, type ScenarioResult } from './common.js';
 
 const EVENTS_PER_BATCH = 10;
@@ -10,7 +10,7 @@ const EVENTS_PER_BATCH = 10;
 export async function channelsScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { channels, rate, seconds } = ctx.options.channels;
   const pool = await ClientPool.start(ctx.options.clients);
-  const api = new HttpApiClient(ctx.server.target, 1); // one socket: order per channel is kept
+  const api = new PipelinedApiClient(ctx.server.target); // one socket, pipelined: events leave in order
   try {
     const perClient = shares(channels, pool.size);
     const firstChannel = perClient.map((_, i) => perClient.slice(0, i).reduce((a, b) => a + b, 0));

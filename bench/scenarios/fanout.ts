@@ -2,7 +2,7 @@
 // (delivery ratio and trigger→receive latency), then a higher offered rate to
 // find the deliveries per second the server sustains, with order checked.
 import { ClientPool, shares } from '../lib/client-pool.js';
-import { HttpApiClient } from '../lib/http-api.js';
+import { PipelinedApiClient } from '../lib/http-api.js';
 import { connectAll, mergeDeliveries, perUnitMicros, round, startWindow, triggerSeries, type ScenarioContext, type ScenarioResult } from './common.js';
 
 const CHANNEL = 'bench-fanout';
@@ -11,7 +11,7 @@ const WARM_UP_MESSAGES = 10;
 export async function fanoutScenario(ctx: ScenarioContext): Promise<ScenarioResult[]> {
   const { subscribers, messages, rate, saturationRate, saturationSeconds } = ctx.options.fanout;
   const pool = await ClientPool.start(ctx.options.clients);
-  const api = new HttpApiClient(ctx.server.target, 1); // one socket: events leave in order
+  const api = new PipelinedApiClient(ctx.server.target); // one socket, pipelined: events leave in order
   try {
     const perClient = shares(subscribers, pool.size);
     await connectAll(ctx, pool, perClient);
@@ -39,7 +39,7 @@ export async function fanoutScenario(ctx: ScenarioContext): Promise<ScenarioResu
 async function phase(
   ctx: ScenarioContext,
   pool: ClientPool,
-  api: HttpApiClient,
+  api: PipelinedApiClient,
   perClient: number[],
   messages: number,
   perSecond: number,
