@@ -25,7 +25,12 @@ export interface BenchOptions {
   readonly jsonOnly: boolean;
   /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
   readonly profileDir: string | null;
+  /** Runs the scenarios against bench/baseline/minimal-broadcaster.ts instead of Herald. */
+  readonly baseline: boolean;
 }
+
+/** What the minimal broadcaster can serve: no auth, no batch_events. */
+export const BASELINE_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'hold'];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -64,6 +69,9 @@ and one JSON line per scenario.
   --app-id --key --secret  app credentials (default bench-app / bench-key / bench-secret)
   --json                   print only the JSON lines
   --cpu-prof DIR           write the server's CPU profile of each scenario to DIR (node --cpu-prof)
+  --baseline               run connect, fanout and publish (or the named ones of those and hold)
+                           against a minimal Node + ws broadcaster with no protocol checks
+                           (bench/baseline/), the floor for a Node server on this machine
 `;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -106,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       secret: { type: 'string' },
       json: { type: 'boolean' },
       'cpu-prof': { type: 'string' },
+      baseline: { type: 'boolean' },
     },
   });
   if (values.help) return 'help';
@@ -119,11 +128,17 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   for (const s of scenarios) {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario '${s}': choose from ${SCENARIOS.join(', ')}`);
   }
+  const baseline = values.baseline ?? false;
+  if (baseline) {
+    const unsupported = scenarios.filter((s) => !(BASELINE_SCENARIOS as readonly string[]).includes(s));
+    if (unsupported.length > 0) throw new Error(`--baseline serves only ${BASELINE_SCENARIOS.join(', ')}, not ${unsupported.join(', ')}`);
+    if (values.port !== undefined) throw new Error('--baseline starts its own server: leave out --port');
+  }
   const workers = values.workers === undefined ? [] : values.workers.split(',').map((w) => int('workers', w, 1));
   if (values.host !== undefined && values.port === undefined) throw new Error('--host needs --port');
   return {
-    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : DEFAULT_SCENARIOS,
-    workers,
+    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : baseline ? BASELINE_SCENARIOS.filter((s) => s !== 'hold') : DEFAULT_SCENARIOS,
+    workers: baseline ? [1] : workers,
     external:
       values.port === undefined
         ? null
@@ -168,5 +183,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     },
     jsonOnly: values.json ?? false,
     profileDir: values['cpu-prof'] ?? null,
+    baseline,
   };
 }

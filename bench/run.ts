@@ -53,6 +53,7 @@ async function main(): Promise<number> {
   } else {
     workerCounts = [workerCounts[0] ?? 1];
   }
+  if (options.baseline) log('baseline: the minimal broadcaster of bench/baseline/ stands in for Herald');
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
   log(`scenarios: ${options.scenarios.join(', ')}${options.scenarios === DEFAULT_SCENARIOS ? ' (default)' : ''}; workers: ${workerCounts.join(', ')}`);
 
@@ -65,10 +66,11 @@ async function main(): Promise<number> {
       try {
         server = options.external
           ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
-          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}` });
+          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}`, baseline: options.baseline });
         const ctx: ScenarioContext = { server, options, workers, log };
         const outcome = await RUNNERS[scenario](ctx);
-        for (const result of Array.isArray(outcome) ? outcome : [outcome]) {
+        for (const measured of Array.isArray(outcome) ? outcome : [outcome]) {
+          const result = options.baseline ? { ...measured, scenario: `${measured.scenario} [baseline]` } : measured;
           results.push(result);
           console.log(JSON.stringify(result));
         }

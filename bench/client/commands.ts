@@ -11,7 +11,7 @@ export interface Subscription {
 }
 
 export interface CommandArgs {
-  connect: { url: string; localAddress: string; count: number; concurrency: number; timeoutMs: number };
+  connect: { url: string; sourceAddresses: string[]; count: number; concurrency: number; timeoutMs: number };
   /** `app` signs presence subscriptions, as the app's auth endpoint would. */
   subscribe: { subscriptions: Subscription[]; timeoutMs: number; app?: AppCredentials };
   resetStats: Record<string, never>;

@@ -152,7 +152,7 @@ async function connect(args: CommandArgs['connect']): Promise<ConnectResult> {
       next++;
       const started = clockMs();
       try {
-        connections.push(await openOne(args.url, args.localAddress, args.timeoutMs));
+        connections.push(await openOne(args.url, args.sourceAddresses[connections.length % args.sourceAddresses.length] as string, args.timeoutMs));
         handshake.record((clockMs() - started) * 1000);
         established++;
       } catch (err) {

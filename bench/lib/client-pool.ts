@@ -6,12 +6,20 @@ import { sampleResources } from './proc.js';
 import type { CommandArgs, CommandName, CommandResults, Reply } from '../client/commands.js';
 
 const WORKER_SCRIPT = fileURLToPath(new URL('../client/worker.ts', import.meta.url));
-/** Spread connections over several loopback source addresses so no one address runs out of ephemeral ports. */
-let nextSourceAddress = 0;
+/**
+ * Source addresses for each client process's connections. Connections are
+ * spread over many loopback addresses, and each run starts in a block of
+ * its own: a closed connection leaves its client port in TIME_WAIT for a
+ * minute, and when thousands of those sit on one address, finding a free
+ * port for the next connection costs the client (and the figures) dearly.
+ */
+const ADDRESSES_PER_CLIENT = 32;
+const runBlock = 1 + Math.floor(Math.random() * 250);
+let nextClientBlock = 0;
 
-export function nextLoopbackAddress(): string {
-  const n = nextSourceAddress++ % 250;
-  return `127.0.0.${n + 2}`;
+export function sourceAddresses(): string[] {
+  const block = nextClientBlock++ % 250;
+  return Array.from({ length: ADDRESSES_PER_CLIENT }, (_, i) => `127.${runBlock}.${block + 1}.${i + 1}`);
 }
 
 class ClientProcess {
@@ -21,7 +29,7 @@ class ClientProcess {
 
   constructor(
     readonly index: number,
-    readonly localAddress: string,
+    readonly sourceAddresses: string[],
     private readonly child: ChildProcess,
   ) {
     this.pid = child.pid;
@@ -69,7 +77,7 @@ export class ClientPool {
         serialization: 'advanced',
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
-      return new ClientProcess(i, nextLoopbackAddress(), child);
+      return new ClientProcess(i, sourceAddresses(), child);
     });
     await Promise.all(clients.map((c) => c.run('resetStats', {})));
     return new ClientPool(clients);

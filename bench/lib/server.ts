@@ -12,6 +12,7 @@ import { sampleResources, type ResourceSample } from './proc.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${REPO_ROOT}dist/cli/index.js`;
+const BASELINE = `${REPO_ROOT}bench/baseline/minimal-broadcaster.ts`;
 
 export interface ServerUnderTest {
   readonly target: Target;
@@ -40,6 +41,8 @@ export interface StartOptions {
   /** Writes a V8 CPU profile under profileDir/profileName/ when the server exits. */
   readonly profileDir?: string | null;
   readonly profileName?: string;
+  /** Starts the minimal broadcaster of bench/baseline/ instead of Herald. */
+  readonly baseline?: boolean;
 }
 
 export async function startHerald(options: StartOptions): Promise<ServerUnderTest> {
@@ -47,7 +50,9 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
   const profile = options.profileDir
     ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profileDir, options.profileName ?? 'herald')]
     : [];
-  const args = [...profile, CLI, 'start', '--host', '127.0.0.1', '--port', String(port)];
+  const args = options.baseline
+    ? [...profile, '--import', 'tsx', BASELINE, '--host', '127.0.0.1', '--port', String(port)]
+    : [...profile, CLI, 'start', '--host', '127.0.0.1', '--port', String(port)];
   if (options.workers > 1) args.push('--workers', String(options.workers));
   // Raise the open-file limit to the hard limit: every connection is a descriptor.
   const script = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`;

@@ -89,7 +89,7 @@ export function mergeDeliveries(stats: DeliveryStats[]): { received: number; out
 export async function connectAll(ctx: ScenarioContext, pool: ClientPool, perClient: number[], concurrency = 100): Promise<void> {
   const { target } = ctx.server;
   const url = `ws://${target.host}:${target.port}/app/${target.app.key}?protocol=7&client=bench&version=1`;
-  const results = await pool.all('connect', (c) => ({ url, localAddress: c.localAddress, count: perClient[c.index] ?? 0, concurrency, timeoutMs: 30_000 }));
+  const results = await pool.all('connect', (c) => ({ url, sourceAddresses: c.sourceAddresses, count: perClient[c.index] ?? 0, concurrency, timeoutMs: 30_000 }));
   const failed = results.reduce((n, r) => n + r.failed, 0);
   if (failed > 0) throw new Error(`${failed} connections failed: ${results.find((r) => r.firstError)?.firstError ?? ''}`);
 }

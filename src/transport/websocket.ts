@@ -130,6 +130,10 @@ export class WebSocketTransportServer {
     // socket must not keep this scope (and with it the upgrade request, some
     // 2 KB of headers) alive for the whole connection.
     socket.on('error', destroySocket);
+    // Corked until this turn ends, the handshake answer and
+    // connection_established leave as one write: one syscall and one
+    // wake-up of the client instead of two.
+    corkUntilTurnEnds(socket as Socket);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       void this.accept(ws, req, socket as Socket);
     });
