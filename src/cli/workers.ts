@@ -36,6 +36,11 @@ export async function runWorkers(settings: Settings): Promise<number> {
     log.error({ pid: worker.process.pid, code, signal }, 'worker died: starting another');
     cluster.fork();
   });
+  // Each worker accepts from the shared listening socket itself, rather than
+  // the primary accepting every connection and passing it on over IPC
+  // (node:cluster's default on Linux): a connection costs a worker no more
+  // than it costs a single process, and the primary stays out of the way.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
   for (let i = 0; i < settings.workers; i++) cluster.fork();
   log.info({ workers: settings.workers, port: settings.port }, 'started workers');
 
