@@ -98,6 +98,8 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
 
   const router = FindMyWay({
     ignoreTrailingSlash: true,
+    // Handlers that need the query parse it themselves; parsing it for every request as well is wasted work.
+    querystringParser: () => ({}),
     defaultRoute: (_req, res) => sendJson(res, 404, { error: 'Not found' }),
   });
   registerHttpApi(router, {

@@ -171,15 +171,15 @@ async function serve(
   handler: ApiHandler,
 ): Promise<void> {
   try {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const { pathname, query } = splitTarget(req.url ?? '/');
     const app = await deps.apps.findById(params.appId ?? '');
     if (!app) throw new HttpError('notFound', `No app with id '${(params.appId ?? '').slice(0, 60)}'`);
     const body = await readBody(req, deps.maxRequestBodyBytes);
-    verifySignature(app, req.method ?? 'GET', url.pathname, url.searchParams, body);
+    verifySignature(app, req.method ?? 'GET', pathname, query, body);
     if (!app.enabled) throw new HttpError('forbidden', 'Application disabled');
     // Only signed requests count, so nobody but the app itself can spend its budget.
     await enforceRate(deps, app, 'api_request', app.apiRequestsPerSecond, 1);
-    const result = await handler({ app, params, query: url.searchParams, body });
+    const result = await handler({ app, params, query, body });
     sendJson(res, 200, result);
   } catch (err) {
     if (err instanceof HttpError) {
@@ -190,6 +190,14 @@ async function serve(
     deps.log.error({ err, url: req.url?.split('?')[0] }, 'HTTP API request failed');
     sendJson(res, 500, { error: 'Internal server error' });
   }
+}
+
+/** The path and query of a request target (origin form, as HTTP/1.1 servers receive it). */
+export function splitTarget(target: string): { pathname: string; query: URLSearchParams } {
+  const mark = target.indexOf('?');
+  return mark < 0
+    ? { pathname: target, query: new URLSearchParams() }
+    : { pathname: target.slice(0, mark), query: new URLSearchParams(target.slice(mark + 1)) };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
