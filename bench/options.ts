@@ -25,7 +25,9 @@ export interface BenchOptions {
   readonly jsonOnly: boolean;
   /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
   readonly profileDir: string | null;
-  /** Runs the scenarios against bench/baseline/minimal-broadcaster.ts instead of Herald. */
+  /** Runs of each scenario; the table then shows the median run. */
+  readonly repeat: number;
+  /** Also runs the scenarios it can serve against bench/baseline/minimal-broadcaster.ts, each right after Herald's run. */
   readonly baseline: boolean;
 }
 
@@ -67,11 +69,14 @@ and one JSON line per scenario.
   --host H --port P        benchmark a running server instead of starting one
   --server-pid PID         its process, for CPU and memory figures
   --app-id --key --secret  app credentials (default bench-app / bench-key / bench-secret)
+  --repeat N               run each scenario N times (a fresh server each time); the table
+                           shows the median run by server CPU per unit (default 1)
   --json                   print only the JSON lines
   --cpu-prof DIR           write the server's CPU profile of each scenario to DIR (node --cpu-prof)
-  --baseline               run connect, fanout and publish (or the named ones of those and hold)
-                           against a minimal Node + ws broadcaster with no protocol checks
-                           (bench/baseline/), the floor for a Node server on this machine
+  --baseline               also run connect, fanout, publish and hold against a minimal Node + ws
+                           broadcaster with no protocol checks (bench/baseline/), each run right
+                           after Herald's: the floor for a Node server on this machine, measured
+                           under the same conditions
 `;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -115,6 +120,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       json: { type: 'boolean' },
       'cpu-prof': { type: 'string' },
       baseline: { type: 'boolean' },
+      repeat: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -129,16 +135,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario '${s}': choose from ${SCENARIOS.join(', ')}`);
   }
   const baseline = values.baseline ?? false;
-  if (baseline) {
-    const unsupported = scenarios.filter((s) => !(BASELINE_SCENARIOS as readonly string[]).includes(s));
-    if (unsupported.length > 0) throw new Error(`--baseline serves only ${BASELINE_SCENARIOS.join(', ')}, not ${unsupported.join(', ')}`);
-    if (values.port !== undefined) throw new Error('--baseline starts its own server: leave out --port');
-  }
+  if (baseline && values.port !== undefined) throw new Error('--baseline starts its own servers: leave out --port');
   const workers = values.workers === undefined ? [] : values.workers.split(',').map((w) => int('workers', w, 1));
   if (values.host !== undefined && values.port === undefined) throw new Error('--host needs --port');
   return {
-    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : baseline ? BASELINE_SCENARIOS.filter((s) => s !== 'hold') : DEFAULT_SCENARIOS,
-    workers: baseline ? [1] : workers,
+    scenarios: scenarios.length ? (scenarios as ScenarioName[]) : DEFAULT_SCENARIOS,
+    workers,
     external:
       values.port === undefined
         ? null
@@ -184,5 +186,6 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     jsonOnly: values.json ?? false,
     profileDir: values['cpu-prof'] ?? null,
     baseline,
+    repeat: int('repeat', values.repeat, 1),
   };
 }

@@ -2,7 +2,7 @@
 // server) and prints one JSON line per scenario, then a table of them all.
 // Benchmarks print figures; they assert nothing.
 import { cpus } from 'node:os';
-import { DEFAULT_SCENARIOS, parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
+import { BASELINE_SCENARIOS, DEFAULT_SCENARIOS, parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
 import { channelsScenario } from './scenarios/channels.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/common.js';
 import { connectScenario } from './scenarios/connect.js';
@@ -11,7 +11,7 @@ import { holdScenario } from './scenarios/hold.js';
 import { presenceScenario } from './scenarios/presence.js';
 import { publishScenario } from './scenarios/publish.js';
 import { transportsScenario } from './scenarios/transports.js';
-import { formatTable } from './lib/report.js';
+import { formatTable, medianRuns } from './lib/report.js';
 import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type ServerUnderTest } from './lib/server.js';
 
 const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult | ScenarioResult[]>> = {
@@ -53,50 +53,60 @@ async function main(): Promise<number> {
   } else {
     workerCounts = [workerCounts[0] ?? 1];
   }
-  if (options.baseline) log('baseline: the minimal broadcaster of bench/baseline/ stands in for Herald');
+  if (options.baseline) log(`baseline: ${BASELINE_SCENARIOS.join(', ')} also run against the minimal broadcaster of bench/baseline/`);
   log(`machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), node ${process.version}`);
   log(`scenarios: ${options.scenarios.join(', ')}${options.scenarios === DEFAULT_SCENARIOS ? ' (default)' : ''}; workers: ${workerCounts.join(', ')}`);
 
   const results: ScenarioResult[] = [];
   const startedAt = Date.now();
+  const runOnce = async (scenario: ScenarioName, workers: number, baseline: boolean): Promise<void> => {
+    let server: ServerUnderTest | null = null;
+    try {
+      server = options.external
+        ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
+        : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}${baseline ? '-baseline' : ''}`, baseline });
+      const ctx: ScenarioContext = { server, options, workers, log };
+      const outcome = await RUNNERS[scenario](ctx);
+      for (const measured of Array.isArray(outcome) ? outcome : [outcome]) {
+        const result = baseline ? { ...measured, scenario: `${measured.scenario} [baseline]` } : measured;
+        results.push(result);
+        console.log(JSON.stringify(result));
+      }
+    } catch (err) {
+      const failed: ScenarioResult = {
+        scenario,
+        workers,
+        throughput: 0,
+        throughputUnit: '',
+        latency: null,
+        serverCpuMicrosPerUnit: null,
+        clientCpuMicrosPerUnit: null,
+        serverRssBytes: null,
+        problems: [`scenario failed: ${(err as Error).message}`],
+        details: {},
+      };
+      results.push(failed);
+      console.log(JSON.stringify(failed));
+    } finally {
+      await server?.stop();
+    }
+  };
   for (const workers of workerCounts) {
     for (const scenario of options.scenarios) {
-      log(`${scenario} (workers ${workers})…`);
-      let server: ServerUnderTest | null = null;
-      try {
-        server = options.external
-          ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
-          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}`, baseline: options.baseline });
-        const ctx: ScenarioContext = { server, options, workers, log };
-        const outcome = await RUNNERS[scenario](ctx);
-        for (const measured of Array.isArray(outcome) ? outcome : [outcome]) {
-          const result = options.baseline ? { ...measured, scenario: `${measured.scenario} [baseline]` } : measured;
-          results.push(result);
-          console.log(JSON.stringify(result));
+      for (let run = 1; run <= options.repeat; run++) {
+        log(`${scenario} (workers ${workers})${options.repeat > 1 ? `, run ${run} of ${options.repeat}` : ''}…`);
+        await runOnce(scenario, workers, false);
+        // The floor, right after, under the same conditions (one process: it has no workers).
+        if (options.baseline && workers === 1 && BASELINE_SCENARIOS.includes(scenario)) {
+          log(`${scenario} [baseline]…`);
+          await runOnce(scenario, workers, true);
         }
-      } catch (err) {
-        const failed: ScenarioResult = {
-          scenario,
-          workers,
-          throughput: 0,
-          throughputUnit: '',
-          latency: null,
-          serverCpuMicrosPerUnit: null,
-          clientCpuMicrosPerUnit: null,
-          serverRssBytes: null,
-          problems: [`scenario failed: ${(err as Error).message}`],
-          details: {},
-        };
-        results.push(failed);
-        console.log(JSON.stringify(failed));
-      } finally {
-        await server?.stop();
       }
     }
   }
   if (!options.jsonOnly) {
     console.log('');
-    console.log(formatTable(results));
+    console.log(formatTable(options.repeat > 1 ? medianRuns(results) : results));
     console.log(`\n${results.length} results in ${Math.round((Date.now() - startedAt) / 1000)} s; server CPU is user+system time of the server's process tree per unit of work.`);
   }
   return results.some((r) => r.problems.length > 0) ? 1 : 0;

@@ -21,9 +21,35 @@ export function formatTable(results: readonly ScenarioResult[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+/**
+ * One row per scenario and worker count out of repeated runs: the run whose
+ * server CPU per unit is the median (a whole run, so its columns belong
+ * together), with the spread of that figure over the runs in its notes.
+ */
+export function medianRuns(results: readonly ScenarioResult[]): ScenarioResult[] {
+  const groups = new Map<string, ScenarioResult[]>();
+  for (const r of results) {
+    const key = `${r.scenario}\u0000${r.workers}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((runs) => {
+    const measured = runs.filter((r) => r.serverCpuMicrosPerUnit !== null).sort((a, b) => (a.serverCpuMicrosPerUnit ?? 0) - (b.serverCpuMicrosPerUnit ?? 0));
+    if (measured.length === 0) return runs[0] as ScenarioResult;
+    const median = measured[Math.floor((measured.length - 1) / 2)] as ScenarioResult;
+    const spread = `median of ${runs.length} runs (server CPU/unit ${measured[0]?.serverCpuMicrosPerUnit}–${measured[measured.length - 1]?.serverCpuMicrosPerUnit} µs)`;
+    return { ...median, problems: [...new Set(runs.flatMap((r) => r.problems))], details: { ...median.details, repeat: spread } };
+  });
+}
+
 function notes(r: ScenarioResult): string {
   const d = r.details;
-  switch (r.scenario) {
+  const spread = typeof d.repeat === 'string' ? `; ${d.repeat}` : '';
+  return scenarioNotes(r) + spread;
+}
+
+function scenarioNotes(r: ScenarioResult): string {
+  const d = r.details;
+  switch (r.scenario.replace(' [baseline]', '')) {
     case 'connect':
       return `${d.connections} in ${d.secondsToAllEstablished} s, ${d.serverRssPerConnectionKB} KB/conn`;
     case 'fanout':

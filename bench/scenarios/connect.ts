@@ -4,7 +4,7 @@ import { ClientPool, shares } from '../lib/client-pool.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { perUnitMicros, round, startWindow, type ScenarioContext, type ScenarioResult } from './common.js';
 
-const WARM_UP_CONNECTIONS = 2000;
+const WARM_UP_CONNECTIONS = 1000;
 
 export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = ctx.options.connect.connections;

@@ -9,6 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import { channelKind, channelNameProblem, userIdProblem } from '../protocol/channel-names.js';
 import { HttpError } from '../protocol/errors.js';
 import { ProtocolLimits } from '../protocol/limits.js';
+import { splitTarget } from '../protocol/request-target.js';
 import { parseJsonObject, readBody } from './body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
@@ -190,14 +191,6 @@ async function serve(
     deps.log.error({ err, url: req.url?.split('?')[0] }, 'HTTP API request failed');
     sendJson(res, 500, { error: 'Internal server error' });
   }
-}
-
-/** The path and query of a request target (origin form, as HTTP/1.1 servers receive it). */
-export function splitTarget(target: string): { pathname: string; query: URLSearchParams } {
-  const mark = target.indexOf('?');
-  return mark < 0
-    ? { pathname: target, query: new URLSearchParams() }
-    : { pathname: target.slice(0, mark), query: new URLSearchParams(target.slice(mark + 1)) };
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

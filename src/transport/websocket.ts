@@ -6,8 +6,9 @@ import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
 import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
-import { textFrame } from './websocket-frame.js';
 import { SocketErrors } from '../protocol/errors.js';
+import { splitTarget } from '../protocol/request-target.js';
+import { textFrame } from './websocket-frame.js';
 
 const APP_PATH = /^\/app\/([^/?]+)\/?$/;
 
@@ -140,8 +141,8 @@ export class WebSocketTransportServer {
   }
 
   private async accept(ws: WebSocket, req: IncomingMessage, socket: Socket): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = APP_PATH.exec(url.pathname);
+    const { pathname, query } = splitTarget(req.url ?? '/');
+    const match = APP_PATH.exec(pathname);
     const maxBufferedBytes = this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     const transport = new WebSocketTransport(ws, socket, maxBufferedBytes);
     ws.on('error', (err) => this.log.debug({ err }, 'websocket error'));
@@ -158,7 +159,7 @@ export class WebSocketTransportServer {
     }
     const conn = await this.gateway.open(transport, {
       appKey,
-      query: url.searchParams,
+      query,
       origin: req.headers.origin,
     }).catch((err: unknown) => {
       this.log.error({ err }, 'accepting a connection failed');
