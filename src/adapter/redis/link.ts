@@ -32,7 +32,9 @@ export class RedisLink {
       connectTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
     };
-    this.commands = new Redis(url, { ...options, connectionName: 'herald' });
+    // Commands issued in the same event-loop turn (a burst of broadcasts,
+    // say) go to Redis as one write.
+    this.commands = new Redis(url, { ...options, connectionName: 'herald', enableAutoPipelining: true });
     this.subscriber = new Redis(url, { ...options, connectionName: 'herald-sub' });
     for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
