@@ -89,7 +89,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   const websockets = new WebSocketTransportServer(
     gateway,
     log,
-    { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes },
+    { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes, perMessageDeflate: settings.perMessageDeflate },
     activity,
   );
   const httpFallback = settings.httpFallback.enabled

@@ -213,3 +213,11 @@ test('an empty environment variable counts as unset (HERALD_PORT= does not mean 
   assert.equal(settings.port, 6001);
   assert.equal(settings.host, '0.0.0.0');
 });
+
+test('WebSocket compression is off unless turned on, by the environment or the file', () => {
+  assert.equal(loadSettings({ env: {} }).perMessageDeflate, false);
+  assert.equal(loadSettings({ env: { HERALD_PERMESSAGE_DEFLATE: 'true' } }).perMessageDeflate, true);
+  assert.equal(loadSettings({ env: {}, flags: { config: configFile({ perMessageDeflate: true }) } }).perMessageDeflate, true);
+  assert.equal(loadSettings({ env: { HERALD_PERMESSAGE_DEFLATE: 'false' }, flags: { config: configFile({ perMessageDeflate: true }) } }).perMessageDeflate, false);
+  refused({ env: { HERALD_PERMESSAGE_DEFLATE: 'yes' } }, /invalid permessage-deflate/);
+});

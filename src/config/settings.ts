@@ -26,6 +26,7 @@ const fileSchema = z
     redisPrefix: z.string().min(1).optional(),
     workers: z.number().int().positive().optional(),
     maxBufferedBytes: z.number().int().min(MIN_BUFFERED_BYTES).optional(),
+    perMessageDeflate: z.boolean().optional(),
     ...appStoreFileShape,
     ...operationsFileShape,
   })
@@ -48,6 +49,12 @@ export interface Settings extends AppStoreSettings, OperationsSettings {
   readonly maxRequestBodyBytes: number;
   /** Unsent bytes a WebSocket client may have waiting; a client past it is not reading and is cut (4100). */
   readonly maxBufferedBytes: number;
+  /**
+   * WebSocket compression (permessage-deflate) for clients that offer it. Off
+   * by default: it costs a zlib context per connection and compressing every
+   * frame for every subscriber, where uncompressed a broadcast is framed once.
+   */
+  readonly perMessageDeflate: boolean;
   /** True when no app was configured and the development app is in use. */
   readonly usingDevelopmentApp: boolean;
   /** pusher-js's HTTP fallback transports (xhr_streaming, xhr_polling), served on the same port. */
@@ -144,6 +151,8 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
     maxBufferedBytes:
       overrides.maxBufferedBytes ??
       parse(z.coerce.number().int().min(MIN_BUFFERED_BYTES), env.HERALD_MAX_BUFFERED_BYTES ?? file.maxBufferedBytes ?? 8 * 1024 * 1024, 'max buffered bytes'),
+    perMessageDeflate:
+      overrides.perMessageDeflate ?? parse(z.enum(['true', 'false']), env.HERALD_PERMESSAGE_DEFLATE ?? String(file.perMessageDeflate ?? false), 'permessage-deflate') === 'true',
     usingDevelopmentApp,
     httpFallback: { ...DEFAULT_HTTP_FALLBACK, enabled: env.HERALD_HTTP_FALLBACK !== 'false', ...overrides.httpFallback },
     ...clusterSettings(env, flags, file, overrides),

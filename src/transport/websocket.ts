@@ -70,11 +70,16 @@ class WebSocketTransport implements Transport {
   readonly kind = 'ws' as const;
   onSlowConsumer: SlowConsumerListener = ignoreSlowConsumer;
 
+  /** permessage-deflate was agreed with this client: frames are compressed for it alone, by ws. */
+  private readonly compressed: boolean;
+
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     private readonly maxBufferedBytes: number,
-  ) {}
+  ) {
+    this.compressed = ws.extensions.includes('permessage-deflate');
+  }
 
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -87,9 +92,15 @@ class WebSocketTransport implements Transport {
       this.cutSlowConsumer(buffered);
       return;
     }
+    if (this.compressed) {
+      // ws compresses asynchronously and queues its own frames behind, so
+      // everything for this client goes through it, in order.
+      this.ws.send(frame);
+      return;
+    }
     corkUntilTurnEnds(this.socket);
-    // Straight to the socket: with compression off, ws writes its own frames
-    // (pongs, close) synchronously too, so frames keep their order.
+    // Straight to the socket: uncompressed, ws writes its own frames (pongs,
+    // close) synchronously too, so frames keep their order.
     this.socket.write(framed(frame));
   }
 
@@ -111,6 +122,8 @@ export interface WebSocketOptions {
   readonly maxFrameBytes: number;
   /** Unsent bytes a client may have waiting before it is cut (4100); DEFAULT_MAX_BUFFERED_BYTES when not given. */
   readonly maxBufferedBytes?: number;
+  /** Agree to permessage-deflate with clients that offer it (off when not given). */
+  readonly perMessageDeflate?: boolean;
 }
 
 /** Accepts WebSocket upgrades on `/app/{key}` and hands each socket to the gateway. */
@@ -123,7 +136,14 @@ export class WebSocketTransportServer {
     private readonly options: WebSocketOptions,
     private readonly activity?: ActivityFeed,
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, clientTracking: true, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      clientTracking: true,
+      // When on: frames under 1 KiB are sent as they are, and no zlib context
+      // is kept between messages, which bounds its memory per connection.
+      perMessageDeflate: options.perMessageDeflate ? { threshold: 1024, serverNoContextTakeover: true, clientNoContextTakeover: true } : false,
+    });
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
