@@ -43,8 +43,7 @@ export function medianRuns(results: readonly ScenarioResult[]): ScenarioResult[]
 
 function notes(r: ScenarioResult): string {
   const d = r.details;
-  const spread = typeof d.repeat === 'string' ? `; ${d.repeat}` : '';
-  return scenarioNotes(r) + spread;
+  return [scenarioNotes(r), typeof d.repeat === 'string' ? d.repeat : ''].filter(Boolean).join('; ');
 }
 
 function scenarioNotes(r: ScenarioResult): string {
