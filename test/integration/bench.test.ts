@@ -66,7 +66,8 @@ test('every scenario of the benchmark runs at a small size and delivers exactly 
   for (const line of lines) {
     assert.deepEqual(line.problems, [], `${line.scenario}: ${line.problems.join('; ')}`);
     assert.ok(line.throughput > 0, `${line.scenario} did some work`);
-    assert.ok(line.serverCpuMicrosPerUnit !== null && line.serverCpuMicrosPerUnit > 0, `${line.scenario} measured the server's CPU`);
+    // /proc counts CPU in 10 ms ticks: at this size a figure may round to 0, but it must be measured.
+    assert.ok(line.serverCpuMicrosPerUnit !== null && line.serverCpuMicrosPerUnit >= 0, `${line.scenario} measured the server's CPU`);
   }
   const byName = new Map(lines.map((l) => [l.scenario, l]));
   assert.equal(byName.get('connect')?.details.established, 60);
