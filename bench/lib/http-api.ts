@@ -1,8 +1,8 @@
 // A lean client of Herald's signed HTTP API: requests are signed here with
-// node:crypto exactly as the Pusher SDKs sign them, and sent over keep-alive
-// connections so that the benchmark measures the server, not TCP handshakes.
+// node:crypto exactly as the Pusher SDKs sign them, and sent over a
+// keep-alive connection so that the benchmark measures the server, not TCP
+// handshakes or the load generator's own HTTP client.
 import { createHash, createHmac } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 
 export interface AppCredentials {
@@ -41,62 +41,6 @@ export interface PostResult {
   readonly body: string;
 }
 
-/** What the scenarios need of an API client. */
-export interface ApiClient {
-  trigger(event: BenchEvent): Promise<PostResult>;
-  triggerBatch(events: readonly BenchEvent[]): Promise<PostResult>;
-  close(): void;
-}
-
-export class HttpApiClient implements ApiClient {
-  private readonly agent: Agent;
-
-  /** `connections` keep-alive sockets; with one, requests are sent strictly in order. */
-  constructor(
-    private readonly target: Target,
-    connections: number,
-  ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets: connections, maxFreeSockets: connections });
-  }
-
-  trigger(event: BenchEvent): Promise<PostResult> {
-    return this.post(`/apps/${this.target.app.id}/events`, JSON.stringify(event));
-  }
-
-  /** Up to 10 events in one request (`batch_events`). */
-  triggerBatch(events: readonly BenchEvent[]): Promise<PostResult> {
-    return this.post(`/apps/${this.target.app.id}/batch_events`, JSON.stringify({ batch: events }));
-  }
-
-  post(path: string, body: string): Promise<PostResult> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.target.host,
-          port: this.target.port,
-          method: 'POST',
-          path: signedPath(this.target.app, path, body),
-          agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('HTTP API request timed out after 30 s')));
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /**
@@ -107,7 +51,7 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * its last turn and can handle them together, as it would the requests of a
  * back end's many concurrent workers.
  */
-export class PipelinedApiClient implements ApiClient {
+export class PipelinedApiClient {
   private readonly socket: Socket;
   private readonly waiting: Array<{ resolve(r: PostResult): void; reject(err: Error): void }> = [];
   private unread: Buffer = Buffer.alloc(0);

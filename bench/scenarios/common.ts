@@ -3,7 +3,7 @@
 import type { DeliveryStats } from '../client/commands.js';
 import type { ClientPool } from '../lib/client-pool.js';
 import { clockMs, LatencyHistogram, type LatencySummary } from '../lib/histogram.js';
-import { benchPayload, type ApiClient } from '../lib/http-api.js';
+import { benchPayload, type PipelinedApiClient } from '../lib/http-api.js';
 import type { ServerUnderTest } from '../lib/server.js';
 import type { BenchOptions } from '../options.js';
 
@@ -139,7 +139,7 @@ export async function sendAtRate(
 }
 
 /** Triggers `messages` events to one channel at `perSecond`, numbered from `firstSeq`. */
-export function triggerSeries(api: ApiClient, channel: string, messages: number, perSecond: number, payloadBytes: number, firstSeq: number): Promise<TriggerOutcome> {
+export function triggerSeries(api: PipelinedApiClient, channel: string, messages: number, perSecond: number, payloadBytes: number, firstSeq: number): Promise<TriggerOutcome> {
   return sendAtRate(messages, perSecond, (i, sentAt) =>
     api.trigger({ channel, name: 'bench', data: benchPayload(firstSeq + i, sentAt, payloadBytes) }),
   );

@@ -4,7 +4,7 @@
 import PusherJSModule from 'pusher-js';
 import type { Options } from 'pusher-js';
 import { clockMs, LatencyHistogram } from '../lib/histogram.js';
-import { benchPayload, HttpApiClient } from '../lib/http-api.js';
+import { benchPayload, PipelinedApiClient } from '../lib/http-api.js';
 import { perUnitMicros, round, sendAtRate, type ScenarioContext, type ScenarioResult } from './common.js';
 
 interface PusherClient {
@@ -33,7 +33,7 @@ async function measure(ctx: ScenarioContext, transport: (typeof TRANSPORTS)[numb
   const latency = new LatencyHistogram();
   let received = 0;
   const clients: PusherClient[] = [];
-  const api = new HttpApiClient(target, 1);
+  const api = new PipelinedApiClient(target);
   try {
     await Promise.all(
       Array.from({ length: count }, async () => {
