@@ -33,7 +33,7 @@ test('every scenario of the benchmark runs at a small size and delivers exactly 
   const { code, lines, stderr } = await runBench([
     '--workers', '1',
     '--baseline',
-    '--scenario', 'connect,fanout,publish,channels,presence',
+    '--scenario', 'connect,fanout,publish,channels,presence,transports',
     '--connections', '60',
     '--subscribers', '40',
     '--messages', '10',
@@ -49,6 +49,9 @@ test('every scenario of the benchmark runs at a small size and delivers exactly 
     '--presence-churners', '12',
     '--presence-rate', '30',
     '--presence-seconds', '1',
+    '--transport-clients', '2',
+    '--transport-messages', '5',
+    '--transport-rate', '50',
   ]);
   const names = lines.map((l) => l.scenario);
   assert.deepEqual(names, [
@@ -62,6 +65,9 @@ test('every scenario of the benchmark runs at a small size and delivers exactly 
     'publish [baseline]',
     'channels',
     'presence',
+    'transport-ws',
+    'transport-xhr_streaming',
+    'transport-xhr_polling',
   ], stderr);
   for (const line of lines) {
     assert.deepEqual(line.problems, [], `${line.scenario}: ${line.problems.join('; ')}`);
@@ -75,7 +81,9 @@ test('every scenario of the benchmark runs at a small size and delivers exactly 
     assert.equal(byName.get(name)?.details.deliveryRatio, 1, name);
     assert.equal(byName.get(name)?.details.outOfOrder, 0, name);
   }
-  assert.equal(byName.get('channels')?.details.deliveryRatio, 1);
+  for (const name of ['channels', 'transport-ws', 'transport-xhr_streaming', 'transport-xhr_polling']) {
+    assert.equal(byName.get(name)?.details.deliveryRatio, 1, name);
+  }
   assert.equal(code, 0);
 });
 
