@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import type { Connection } from '../connection/connection.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
 import type { ActivityFeed } from '../observability/activity.js';
@@ -58,9 +59,8 @@ function framed(frame: string): Buffer {
   return lastFrameBytes;
 }
 
-type SlowConsumerListener = (bufferedBytes: number) => void;
-
-const ignoreSlowConsumer: SlowConsumerListener = () => {};
+/** Told when a client is cut for not reading; one function for the whole server, not one per connection. */
+type SlowConsumerReport = (conn: Connection, bufferedBytes: number, limit: number) => void;
 
 function destroySocket(this: Duplex): void {
   this.destroy();
@@ -68,7 +68,8 @@ function destroySocket(this: Duplex): void {
 
 class WebSocketTransport implements Transport {
   readonly kind = 'ws' as const;
-  onSlowConsumer: SlowConsumerListener = ignoreSlowConsumer;
+  /** The client this socket carries, once the gateway admitted it. */
+  connection: Connection | null = null;
 
   /** permessage-deflate was agreed with this client: frames are compressed for it alone, by ws. */
   private readonly compressed: boolean;
@@ -77,6 +78,7 @@ class WebSocketTransport implements Transport {
     private readonly ws: WebSocket,
     private readonly socket: Socket,
     private readonly maxBufferedBytes: number,
+    private readonly reportSlowConsumer: SlowConsumerReport,
   ) {
     this.compressed = ws.extensions.includes('permessage-deflate');
   }
@@ -114,7 +116,7 @@ class WebSocketTransport implements Transport {
     const grace = setTimeout(() => this.ws.terminate(), SLOW_CONSUMER_GRACE_MS);
     grace.unref();
     this.ws.once('close', () => clearTimeout(grace));
-    this.onSlowConsumer(buffered);
+    if (this.connection) this.reportSlowConsumer(this.connection, buffered, this.maxBufferedBytes);
   }
 }
 
@@ -164,11 +166,17 @@ export class WebSocketTransportServer {
     const { pathname, query } = splitTarget(req.url ?? '/');
     const match = APP_PATH.exec(pathname);
     const maxBufferedBytes = this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    const transport = new WebSocketTransport(ws, socket, maxBufferedBytes);
-    ws.on('error', (err) => this.log.debug({ err }, 'websocket error'));
-    // Frames that arrive while the app is being looked up wait here.
+    const transport = new WebSocketTransport(ws, socket, maxBufferedBytes, this.reportSlowConsumer);
+    ws.on('error', this.logSocketError);
+    // Two closures per connection and no more: each is kept for the
+    // connection's whole life. Frames that arrive while the app is being
+    // looked up wait in `early`.
+    let conn: Connection | null = null;
     const early: string[] = [];
-    ws.on('message', (data: Buffer) => early.push(data.toString()));
+    ws.on('message', (data: Buffer) => {
+      if (conn) this.gateway.receive(conn, data.toString());
+      else early.push(data.toString());
+    });
     let appKey: string | null = null;
     if (match?.[1]) {
       try {
@@ -177,30 +185,33 @@ export class WebSocketTransportServer {
         appKey = match[1];
       }
     }
-    const conn = await this.gateway.open(transport, {
-      appKey,
-      query,
-      origin: req.headers.origin,
-    }).catch((err: unknown) => {
+    try {
+      conn = await this.gateway.open(transport, { appKey, query, origin: req.headers.origin });
+    } catch (err) {
       this.log.error({ err }, 'accepting a connection failed');
       ws.close(1011, 'internal error');
-      return null;
-    });
-    ws.removeAllListeners('message');
-    if (!conn) return;
-    if (ws.readyState !== ws.OPEN) {
-      this.gateway.closed(conn);
       return;
     }
-    transport.onSlowConsumer = (bufferedBytes) => {
-      // Never silent: the client gets 4100, the operator a log line, metrics and the console an activity event.
-      this.log.warn({ appId: conn.app.id, socketId: conn.socketId, bufferedBytes, limit: maxBufferedBytes }, 'slow consumer cut: the client is not reading');
-      this.activity?.emit('slow_consumer_cut', { appId: conn.app.id, socketId: conn.socketId, transport: 'ws', bufferedBytes, limit: maxBufferedBytes });
-    };
-    ws.on('message', (data: Buffer) => this.gateway.receive(conn, data.toString()));
-    ws.on('close', () => this.gateway.closed(conn));
-    for (const text of early) this.gateway.receive(conn, text);
+    if (!conn) return;
+    const admitted = conn;
+    if (ws.readyState !== ws.OPEN) {
+      this.gateway.closed(admitted);
+      return;
+    }
+    transport.connection = admitted;
+    ws.on('close', () => this.gateway.closed(admitted));
+    for (const text of early.splice(0)) this.gateway.receive(admitted, text);
   }
+
+  private readonly logSocketError = (err: Error): void => {
+    this.log.debug({ err }, 'websocket error');
+  };
+
+  // Never silent: the client gets 4100, the operator a log line, metrics and the console an activity event.
+  private readonly reportSlowConsumer: SlowConsumerReport = (conn, bufferedBytes, limit) => {
+    this.log.warn({ appId: conn.app.id, socketId: conn.socketId, bufferedBytes, limit }, 'slow consumer cut: the client is not reading');
+    this.activity?.emit('slow_consumer_cut', { appId: conn.app.id, socketId: conn.socketId, transport: 'ws', bufferedBytes, limit });
+  };
 
   async close(): Promise<void> {
     for (const ws of this.wss.clients) ws.close(4200, 'Server shutting down');
