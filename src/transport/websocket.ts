@@ -190,14 +190,14 @@ export class WebSocketTransportServer {
     } catch (err) {
       this.log.error({ err }, 'accepting a connection failed');
       ws.close(1011, 'internal error');
+    }
+    if (!conn || ws.readyState !== ws.OPEN) {
+      // Refused or gone: whatever it still sends while closing is dropped, not kept.
+      ws.removeAllListeners('message');
+      if (conn) this.gateway.closed(conn);
       return;
     }
-    if (!conn) return;
     const admitted = conn;
-    if (ws.readyState !== ws.OPEN) {
-      this.gateway.closed(admitted);
-      return;
-    }
     transport.connection = admitted;
     ws.on('close', () => this.gateway.closed(admitted));
     for (const text of early.splice(0)) this.gateway.receive(admitted, text);
