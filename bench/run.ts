@@ -74,7 +74,7 @@ async function main(): Promise<number> {
       }
     } catch (err) {
       const failed: ScenarioResult = {
-        scenario,
+        scenario: baseline ? `${scenario} [baseline]` : scenario,
         workers,
         throughput: 0,
         throughputUnit: '',
