@@ -12,10 +12,11 @@ import { NodeLiveness } from './redis/liveness.js';
 import { NodeEntries } from './redis/membership.js';
 import { RedisOccupancy } from './redis/occupancy.js';
 import {
-  decodeBroadcast,
+  decodeBroadcasts,
   decodeControl,
   decodeReply,
-  encodeBroadcast,
+  encodeBroadcasts,
+  type Broadcast,
   type ControlMessage,
   type NodeAnswer,
   type NodeQuery,
@@ -39,6 +40,9 @@ export interface RedisAdapterOptions {
 /** How long a cluster query waits for the other nodes before answering with those that replied. */
 const QUERY_TIMEOUT_MS = 1000;
 
+/** A turn's broadcasts are published early once their frames pass this size, so one message stays small. */
+const MAX_PUBLISH_CHARS = 512 * 1024;
+
 interface PendingQuery {
   readonly waitingFor: Set<NodeId>;
   readonly answers: NodeAnswer[];
@@ -47,8 +51,8 @@ interface PendingQuery {
 
 /**
  * Many Herald nodes acting as one through Redis. Message routing is pub/sub:
- * each broadcast is one PUBLISH of the frame encoded once, every node
- * receives it once and writes it to its own subscribers. Shared state
+ * the broadcasts of an event-loop turn are one PUBLISH of frames encoded
+ * once, every node receives it once and writes them to its own subscribers. Shared state
  * (presence, cache, users) lives in Redis keys; questions about connections
  * (channels, counts) are asked of every live node, which answers for its own.
  * Node liveness is a heartbeat (see NodeLiveness).
@@ -67,6 +71,9 @@ export class RedisAdapter implements Adapter {
   private readonly pending = new Map<string, PendingQuery>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
+  /** Broadcasts of this turn, delivered here already, still to be published to the other nodes. */
+  private unpublished: Broadcast[] = [];
+  private unpublishedChars = 0;
   private readonly nodeTimeoutMs: number;
 
   constructor(
@@ -126,10 +133,24 @@ export class RedisAdapter implements Adapter {
       return;
     }
     this.droppedWhileDown = 0;
-    this.link.commands
-      .publish(this.keys.broadcastTopic, encodeBroadcast({ from: this.node, appId, channel, except, frame }))
-      .catch((err: unknown) => this.link.failed('broadcast', err));
+    // The broadcasts of one event-loop turn go to the other nodes as one
+    // PUBLISH, in order: a burst of events (a batch trigger, many requests
+    // at once) costs Redis and every node one message, not one each.
+    this.unpublished.push({ appId, channel, except, frame });
+    this.unpublishedChars += frame.length;
+    if (this.unpublishedChars >= MAX_PUBLISH_CHARS) this.publishPending();
+    else if (this.unpublished.length === 1) setImmediate(this.publishPending);
   }
+
+  private readonly publishPending = (): void => {
+    if (this.unpublished.length === 0) return;
+    const broadcasts = this.unpublished;
+    this.unpublished = [];
+    this.unpublishedChars = 0;
+    this.link.commands
+      .publish(this.keys.broadcastTopic, encodeBroadcasts({ from: this.node, broadcasts }))
+      .catch((err: unknown) => this.link.failed('broadcast', err));
+  };
 
   async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
     this.localUsers.terminate(appId, userId);
@@ -158,6 +179,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async close(): Promise<void> {
+    this.publishPending();
     await this.liveness.stop();
     for (const query of this.pending.values()) query.done();
     await this.link.close();
@@ -221,8 +243,9 @@ export class RedisAdapter implements Adapter {
 
   private received(topic: string, text: string): void {
     if (topic === this.keys.broadcastTopic) {
-      const m = decodeBroadcast(text);
-      if (m && m.from !== this.node) this.subscribers.deliver(m.appId, m.channel, m.frame, m.except);
+      const batch = decodeBroadcasts(text);
+      if (!batch || batch.from === this.node) return;
+      for (const b of batch.broadcasts) this.subscribers.deliver(b.appId, b.channel, b.frame, b.except);
       return;
     }
     if (topic === this.keys.controlTopic) {

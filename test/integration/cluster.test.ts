@@ -54,6 +54,27 @@ describe('a cluster of three nodes', { skip }, () => {
     assert.deepEqual(gotB, [{ id: 1 }]);
   });
 
+  test('a burst through one node (a batch, and many requests at once) reaches the others complete and in order', async (t) => {
+    const onA = a.client(t);
+    const chA = await subscribed(onA, 'ticker');
+    const other = await subscribed(b.client(t), 'ticker-2');
+    const got: number[] = [];
+    const gotOther: number[] = [];
+    chA.bind('tick', (d: { n: number }) => got.push(d.n));
+    other.bind('tick', (d: { n: number }) => gotOther.push(d.n));
+    const sdk = c.sdk();
+    // One batch of ten (one request, one event-loop turn on node c), then thirty requests in flight together.
+    await sdk.triggerBatch(Array.from({ length: 10 }, (_, n) => ({ channel: n % 2 === 0 ? 'ticker' : 'ticker-2', name: 'tick', data: { n } })));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => sdk.trigger(['ticker', 'ticker-2'], 'tick', { n: 10 + i })));
+    await waitFor(() => got.length === 35 && gotOther.length === 35, 'every tick on both nodes');
+    const expected = (even: boolean) => [...Array.from({ length: 10 }, (_, n) => n).filter((n) => (n % 2 === 0) === even)];
+    assert.deepEqual(got.slice(0, 5), expected(true));
+    assert.deepEqual(gotOther.slice(0, 5), expected(false));
+    // Requests sent together may be handled in any order, but each arrives once.
+    assert.deepEqual([...got.slice(5)].sort((x, y) => x - y), Array.from({ length: 30 }, (_, i) => 10 + i));
+    assert.deepEqual(got.slice(5), gotOther.slice(5), 'both channels see the multi-channel events in the same order');
+  });
+
   test('socket_id excludes that socket wherever it is connected', async (t) => {
     const onA = a.client(t);
     const onB = b.client(t);

@@ -1,18 +1,28 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeBroadcast, decodeControl, decodeReply, encodeBroadcast } from './messages.js';
+import { decodeBroadcasts, decodeControl, decodeReply, encodeBroadcasts } from './messages.js';
 
-test('a broadcast carries the frame untouched after its header', () => {
-  const frame = JSON.stringify({ event: 'e', channel: 'c', data: '{"text":"line\\nbreak"}' });
-  const text = encodeBroadcast({ from: 'n1', appId: 'app', channel: 'c', except: '1.2', frame });
-  assert.ok(text.endsWith(`\n${frame}`));
-  assert.deepEqual(decodeBroadcast(text), { from: 'n1', appId: 'app', channel: 'c', except: '1.2', frame });
-  assert.equal(decodeBroadcast(encodeBroadcast({ from: 'n1', appId: 'app', channel: 'c', except: undefined, frame }))?.except, undefined);
+test('a batch of broadcasts carries each frame untouched, in order', () => {
+  const frame = (n: number) => JSON.stringify({ event: 'e', channel: 'c', data: `{"n":${n},"text":"line\\nbreak ünïcödé 😀"}` });
+  const broadcasts = [
+    { appId: 'app', channel: 'c', except: '1.2', frame: frame(1) },
+    { appId: 'app', channel: 'private-d', except: undefined, frame: frame(2) },
+    { appId: 'other', channel: 'c', except: undefined, frame: '' },
+    { appId: 'app', channel: 'c', except: undefined, frame: frame(3) },
+  ];
+  const text = encodeBroadcasts({ from: 'n1', broadcasts });
+  assert.ok(text.endsWith(`\n${frame(1)}${frame(2)}${frame(3)}`));
+  assert.deepEqual(decodeBroadcasts(text), { from: 'n1', broadcasts });
+  assert.deepEqual(decodeBroadcasts(encodeBroadcasts({ from: 'n1', broadcasts: [] })), { from: 'n1', broadcasts: [] });
 });
 
 test('malformed messages are refused rather than thrown on', () => {
-  assert.equal(decodeBroadcast('no header'), null);
-  assert.equal(decodeBroadcast('["too","short"]\n{}'), null);
+  assert.equal(decodeBroadcasts('no header'), null);
+  assert.equal(decodeBroadcasts('["n1"]\n{}'), null);
+  assert.equal(decodeBroadcasts('["n1",[["a","c","",5]]]\n{}'), null, 'a frame shorter than its length');
+  assert.equal(decodeBroadcasts('["n1",[["a","c","",2]]]\n{}{}'), null, 'bytes after the last frame');
+  assert.equal(decodeBroadcasts('["n1",[["a","c","",-1]]]\n'), null);
+  assert.equal(decodeBroadcasts('["n1",[["a",3,"",2]]]\n{}'), null);
   assert.equal(decodeControl('{'), null);
   assert.equal(decodeControl(JSON.stringify({ type: 'terminate_user', from: 'n1', appId: 'a' })), null);
   assert.equal(decodeReply(JSON.stringify({ type: 'answer', from: 'n1' })), null);

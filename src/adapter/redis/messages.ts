@@ -1,14 +1,20 @@
 // What nodes say to each other over Redis pub/sub. Broadcasts (the hot path)
-// carry the already encoded frame after a one-line JSON header, so a frame
+// carry the already encoded frames after a one-line JSON header, so a frame
 // is never encoded twice; everything else is a typed JSON message.
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './types.js';
 
-export interface BroadcastMessage {
-  readonly from: NodeId;
+/** One event for the subscribers of a channel, already encoded as the frame they get. */
+export interface Broadcast {
   readonly appId: AppId;
   readonly channel: ChannelName;
   readonly except: SocketId | undefined;
   readonly frame: string;
+}
+
+/** The broadcasts a node made in one event-loop turn, in the order it made them. */
+export interface BroadcastBatch {
+  readonly from: NodeId;
+  readonly broadcasts: readonly Broadcast[];
 }
 
 /** A question every node answers about its own connections. */
@@ -34,18 +40,32 @@ export interface ReplyMessage {
   readonly answer: NodeAnswer;
 }
 
-// JSON.stringify never emits a raw newline, so the first one ends the header.
-export function encodeBroadcast(m: BroadcastMessage): string {
-  return `${JSON.stringify([m.from, m.appId, m.channel, m.except ?? ''])}\n${m.frame}`;
+// Header: [from, [[appId, channel, except, frameLength], ...]] on one line
+// (JSON.stringify never emits a raw newline, so the first one ends it), then
+// the frames back to back, cut apart by their lengths.
+export function encodeBroadcasts(batch: BroadcastBatch): string {
+  const entries = batch.broadcasts.map((b) => [b.appId, b.channel, b.except ?? '', b.frame.length]);
+  let text = `${JSON.stringify([batch.from, entries])}\n`;
+  for (const b of batch.broadcasts) text += b.frame;
+  return text;
 }
 
-export function decodeBroadcast(text: string): BroadcastMessage | null {
+export function decodeBroadcasts(text: string): BroadcastBatch | null {
   const end = text.indexOf('\n');
   if (end < 0) return null;
   const header = parseJson(text.slice(0, end));
-  if (!Array.isArray(header) || header.length !== 4 || !header.every((h) => typeof h === 'string')) return null;
-  const [from, appId, channel, except] = header as [string, string, string, string];
-  return { from, appId, channel, except: except === '' ? undefined : except, frame: text.slice(end + 1) };
+  if (!Array.isArray(header) || header.length !== 2 || typeof header[0] !== 'string' || !Array.isArray(header[1])) return null;
+  const broadcasts: Broadcast[] = [];
+  let at = end + 1;
+  for (const entry of header[1] as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 4) return null;
+    const [appId, channel, except, length] = entry as unknown[];
+    if (typeof appId !== 'string' || typeof channel !== 'string' || typeof except !== 'string') return null;
+    if (typeof length !== 'number' || !Number.isInteger(length) || length < 0 || at + length > text.length) return null;
+    broadcasts.push({ appId, channel, except: except === '' ? undefined : except, frame: text.slice(at, at + length) });
+    at += length;
+  }
+  return at === text.length ? { from: header[0], broadcasts } : null;
 }
 
 export function decodeControl(text: string): ControlMessage | null {
