@@ -124,7 +124,18 @@ export class RedisAdapter implements Adapter {
   }
 
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
+    this.publish({ appId, channel, except, frame });
     this.subscribers.deliver(appId, channel, frame, except);
+  }
+
+  /**
+   * The broadcasts of one event-loop turn go to the other nodes as one
+   * PUBLISH, in order: a burst of events (a batch trigger, many requests at
+   * once) costs Redis and every node one message, not one each. It is queued
+   * before this node writes to its own sockets, so that it leaves first at
+   * the end of the turn and the other nodes work on it meanwhile.
+   */
+  private publish(broadcast: Broadcast): void {
     if (!this.link.usable) {
       // Visible, not silent: counted and logged as the outage goes on.
       if (this.droppedWhileDown++ % 1000 === 0) {
@@ -133,11 +144,8 @@ export class RedisAdapter implements Adapter {
       return;
     }
     this.droppedWhileDown = 0;
-    // The broadcasts of one event-loop turn go to the other nodes as one
-    // PUBLISH, in order: a burst of events (a batch trigger, many requests
-    // at once) costs Redis and every node one message, not one each.
-    this.unpublished.push({ appId, channel, except, frame });
-    this.unpublishedChars += frame.length;
+    this.unpublished.push(broadcast);
+    this.unpublishedChars += broadcast.frame.length;
     if (this.unpublishedChars >= MAX_PUBLISH_CHARS) this.publishPending();
     else if (this.unpublished.length === 1) setImmediate(this.publishPending);
   }
