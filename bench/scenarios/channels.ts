@@ -3,7 +3,7 @@
 // the figure is about routing and delivery.
 import { ClientPool, shares } from '../lib/client-pool.js';
 import { benchPayload, PipelinedApiClient, type BenchEvent } from '../lib/http-api.js';
-import { connectAll, mergeDeliveries, perUnitMicros, round, sendAtRate, startWindow, type ScenarioContext, type ScenarioResult } from './common.js';
+import { connectAll, deliveryFigures, mergeDeliveries, round, sendAtRate, startWindow, type ScenarioContext, type ScenarioResult } from './common.js';
 
 const EVENTS_PER_BATCH = 10;
 
@@ -47,21 +47,10 @@ export async function channelsScenario(ctx: ScenarioContext): Promise<ScenarioRe
     const stats = mergeDeliveries(await pool.all('waitReceived', (c) => ({ expected: expected[c.index] ?? 0, timeoutMs: 30_000 })));
     const window = end();
     const total = batches * EVENTS_PER_BATCH;
-    const deliverySeconds = (stats.lastReceivedAt - sent.firstSentAt) / 1000;
-    const problems: string[] = [];
-    if (sent.failed > 0) problems.push(`${sent.failed} batch requests failed: ${sent.firstError ?? ''}`);
-    if (stats.received !== total) problems.push(`${total - stats.received} of ${total} deliveries missing`);
-    if (stats.outOfOrder > 0) problems.push(`${stats.outOfOrder} deliveries out of order`);
     return {
       scenario: 'channels',
       workers: ctx.workers,
-      throughput: deliverySeconds > 0 ? round(stats.received / deliverySeconds) : 0,
-      throughputUnit: 'deliveries/s',
-      latency: stats.latency.summary(),
-      serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
-      clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
-      serverRssBytes: window.serverRssBytes,
-      problems,
+      ...deliveryFigures(sent, stats, window, total, 'batch requests'),
       details: {
         channels,
         offeredEventsPerSecond: rate,

@@ -85,6 +85,37 @@ export function mergeDeliveries(stats: DeliveryStats[]): { received: number; out
   return { received, outOfOrder, latency, memberLatency, errors, unexpectedCloses, lastReceivedAt };
 }
 
+export type MergedDeliveries = ReturnType<typeof mergeDeliveries>;
+
+/**
+ * The part of a result every delivery scenario shares: deliveries per second
+ * from the first trigger to the last delivery, latency, CPU per delivery, and
+ * every way the run fell short of exact, in-order delivery.
+ */
+export function deliveryFigures(
+  sent: TriggerOutcome,
+  stats: MergedDeliveries,
+  window: Window,
+  expected: number,
+  what: string,
+): Pick<ScenarioResult, 'throughput' | 'throughputUnit' | 'latency' | 'serverCpuMicrosPerUnit' | 'clientCpuMicrosPerUnit' | 'serverRssBytes' | 'problems'> {
+  const deliverySeconds = (stats.lastReceivedAt - sent.firstSentAt) / 1000;
+  const problems: string[] = [];
+  if (sent.failed > 0) problems.push(`${sent.failed} ${what} failed: ${sent.firstError ?? ''}`);
+  if (stats.received !== expected) problems.push(`${expected - stats.received} of ${expected} deliveries missing`);
+  if (stats.outOfOrder > 0) problems.push(`${stats.outOfOrder} deliveries out of order`);
+  if (stats.unexpectedCloses > 0) problems.push(`${stats.unexpectedCloses} connections closed by the server`);
+  return {
+    throughput: deliverySeconds > 0 ? round(stats.received / deliverySeconds) : 0,
+    throughputUnit: 'deliveries/s',
+    latency: stats.latency.summary(),
+    serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
+    clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
+    serverRssBytes: window.serverRssBytes,
+    problems,
+  };
+}
+
 /** Opens `total` connections spread over the pool; throws if any fails. */
 export async function connectAll(ctx: ScenarioContext, pool: ClientPool, perClient: number[], concurrency = 100): Promise<void> {
   const { target } = ctx.server;

@@ -3,7 +3,7 @@
 // find the deliveries per second the server sustains, with order checked.
 import { ClientPool, shares } from '../lib/client-pool.js';
 import { PipelinedApiClient } from '../lib/http-api.js';
-import { connectAll, mergeDeliveries, perUnitMicros, round, startWindow, triggerSeries, type ScenarioContext, type ScenarioResult } from './common.js';
+import { connectAll, deliveryFigures, mergeDeliveries, round, startWindow, triggerSeries, type ScenarioContext, type ScenarioResult } from './common.js';
 
 const CHANNEL = 'bench-fanout';
 const WARM_UP_MESSAGES = 10;
@@ -54,22 +54,10 @@ async function phase(
   const stats = mergeDeliveries(await pool.all('waitReceived', (c) => ({ expected: messages * (perClient[c.index] ?? 0), timeoutMs: drainMs })));
   const window = end();
   const expected = messages * subscribers;
-  const deliverySeconds = (stats.lastReceivedAt - sent.firstSentAt) / 1000;
-  const problems: string[] = [];
-  if (sent.failed > 0) problems.push(`${sent.failed} triggers failed: ${sent.firstError ?? ''}`);
-  if (stats.received !== expected) problems.push(`${expected - stats.received} of ${expected} deliveries missing`);
-  if (stats.outOfOrder > 0) problems.push(`${stats.outOfOrder} deliveries out of order`);
-  if (stats.unexpectedCloses > 0) problems.push(`${stats.unexpectedCloses} connections closed by the server`);
   return {
     scenario: name,
     workers: ctx.workers,
-    throughput: deliverySeconds > 0 ? round(stats.received / deliverySeconds) : 0,
-    throughputUnit: 'deliveries/s',
-    latency: stats.latency.summary(),
-    serverCpuMicrosPerUnit: perUnitMicros(window.serverCpuMs, stats.received),
-    clientCpuMicrosPerUnit: perUnitMicros(window.clientCpuMs, stats.received),
-    serverRssBytes: window.serverRssBytes,
-    problems,
+    ...deliveryFigures(sent, stats, window, expected, 'triggers'),
     details: {
       subscribers,
       messages,
@@ -79,7 +67,7 @@ async function phase(
       deliveries: stats.received,
       deliveryRatio: round(stats.received / expected, 4),
       outOfOrder: stats.outOfOrder,
-      secondsFirstTriggerToLastDelivery: round(deliverySeconds, 2),
+      secondsFirstTriggerToLastDelivery: round((stats.lastReceivedAt - sent.firstSentAt) / 1000, 2),
       triggerFailures: sent.failed,
       payloadBytes: ctx.options.payloadBytes,
     },
