@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'libsql';
 import type { InvalidAppListener } from './app-repository.js';
 import { SqlAppStore, type SqlConnection, type SqlDialect } from './sql-app-store.js';
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from 'libsql';
 import type { QueuedJob, WebhookJob, WebhookQueue } from './queue.js';
 
 interface JobRow {
@@ -45,13 +45,13 @@ export class SqliteWebhookQueue implements WebhookQueue {
     this.db.prepare('UPDATE webhook_jobs SET leased = 0, due_at = ? WHERE leased = 1').run(Date.now());
     this.statements = {
       insert: this.db.prepare('INSERT INTO webhook_jobs (app_id, url, body, event_names, created_at, due_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      due: this.db.prepare<[number, number], JobRow>(
+      due: this.db.prepare<[number, number]>(
         'SELECT id, app_id, url, body, event_names, attempts, created_at FROM webhook_jobs WHERE due_at <= ? ORDER BY due_at, id LIMIT ?',
       ),
       lease: this.db.prepare('UPDATE webhook_jobs SET leased = 1, due_at = ? WHERE id = ?'),
       remove: this.db.prepare('DELETE FROM webhook_jobs WHERE id = ?'),
       retry: this.db.prepare('UPDATE webhook_jobs SET leased = 0, attempts = attempts + 1, due_at = ? WHERE id = ?'),
-      count: this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM webhook_jobs'),
+      count: this.db.prepare<[]>('SELECT COUNT(*) AS n FROM webhook_jobs'),
     };
   }
 
@@ -65,7 +65,7 @@ export class SqliteWebhookQueue implements WebhookQueue {
   async claim(max: number, leaseMs: number): Promise<QueuedJob[]> {
     const now = Date.now();
     return this.db.transaction(() => {
-      const rows = this.statements.due.all(now, max);
+      const rows = this.statements.due.all(now, max) as JobRow[];
       for (const row of rows) this.statements.lease.run(now + leaseMs, row.id);
       return rows.map(toJob);
     })();
@@ -80,7 +80,7 @@ export class SqliteWebhookQueue implements WebhookQueue {
   }
 
   async depth(): Promise<number> {
-    return this.statements.count.get()?.n ?? 0;
+    return (this.statements.count.get() as { n: number } | undefined)?.n ?? 0;
   }
 
   async close(): Promise<void> {

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, test, type TestContext } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { connected, nextEvent, subscribed, withTimeout } from '../helpers/wait.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'console-test-token-7f3a9c1e';
 const OTHER_APP = { id: 'other-app', key: 'other-key', secret: 'other-secret' } as const;
 /** Bound on every wait for the page to show something. */
@@ -26,11 +26,7 @@ before(async () => {
     ],
     overrides: { consoleToken: TOKEN },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
 });
 

@@ -2,7 +2,7 @@
 // one is missing: a failure in CI, a loud skip elsewhere.
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import Database from 'better-sqlite3';
+import Database from 'libsql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 

@@ -1,13 +1,13 @@
 // The examples/ demo app for browser tests: a real Herald in process, the demo
-// back end pointed at it (both on free ports), and Debian's Chromium driven by
+// back end pointed at it (both on free ports), and headless Chromium (test/helpers/browser.ts) driven by
 // playwright-core, one browser context per user.
 import { mkdirSync } from 'node:fs';
 import type { TestContext } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './browser.js';
 import { createDemoBackend, type DemoBackend } from '../../examples/backend/app.js';
 import { APP, startHerald, type RunningHerald } from './herald.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Bound on every wait for a page to show something. */
 export const UI_WAIT_MS = 10_000;
 export const ARTIFACTS = new URL('../../artifacts/examples/', import.meta.url);
@@ -35,11 +35,7 @@ export async function startExampleStack(): Promise<ExampleStack> {
     log: () => {},
   });
   const port = await backend.listen();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  const browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   const stack: ExampleStack = {
     herald: first,
