@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import Pusher from 'pusher';
 import WebSocket from 'ws';
 import { freePort, stopChild } from '../bench/lib/server.js';
-import type { NodeStats } from '../src/observability/stats.js';
+import type { NodeStats } from '../src/console/stats-routes.js';
 
 const USAGE = `Usage: npm run soak -- [options]
 

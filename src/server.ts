@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Adapter } from './adapter/adapter.js';
-import { announceClusterChange } from './adapter/cluster-announcer.js';
+import { announceClusterChange } from './channels/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
 import { registerHttpApi, sendJson } from './api/http-api.js';
-import type { AppRateLimiter } from './api/rate-limit.js';
+import type { AppRateLimiter } from './adapter/rate-limit.js';
 import type { AppStore } from './apps/app-store.js';
 import { fixedApps, servedApps } from './apps/open-app-store.js';
 import { ChannelService } from './channels/channel-service.js';
-import { LocalSubscribers } from './channels/local-subscribers.js';
+import { LocalSubscribers } from './adapter/local-subscribers.js';
 import type { Settings } from './config/settings.js';
 import { registerConsole } from './console/console-routes.js';
 import { NO_RELAY, RedisConsoleRelay } from './console/relay.js';
@@ -22,13 +22,13 @@ import { applyAppChange } from './connection/app-changes.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { Gateway } from './connection/gateway.js';
 import { FrameHandler } from './handlers/frame-handler.js';
-import { ActivityFeed } from './observability/activity.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { ActivityFeed } from './events/domain-events.js';
+import { createLogger, type Logger } from './logging/logger.js';
 import { HeraldMetrics } from './observability/metrics.js';
-import { registerStats } from './observability/stats.js';
+import { registerStats } from './console/stats-routes.js';
 import { HttpFallbackTransportServer } from './transport/http-fallback.js';
 import { WebSocketTransportServer } from './transport/websocket.js';
-import { LocalUsers } from './users/local-users.js';
+import { LocalUsers } from './adapter/local-users.js';
 import { LazyQueue } from './webhooks/lazy-queue.js';
 import type { WebhookQueue } from './webhooks/queue.js';
 import { RedisWebhookQueue } from './webhooks/redis-queue.js';
@@ -74,7 +74,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   const localUsers = new LocalUsers();
   const adapter: Adapter =
     settings.adapter === 'redis'
-      ? new RedisAdapter(subscribers, connections, localUsers, {
+      ? new RedisAdapter(subscribers, (appId) => connections.count(appId), localUsers, {
           url: settings.redisUrl,
           prefix: settings.redisPrefix,
           heartbeatMs: settings.nodeHeartbeatMs,
@@ -82,7 +82,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
           log,
           onClusterChange: (change) => announceClusterChange(change, adapter, activity),
         })
-      : new LocalAdapter(subscribers, connections, localUsers);
+      : new LocalAdapter(subscribers, (appId) => connections.count(appId), localUsers);
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
   const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, metrics.traffic);

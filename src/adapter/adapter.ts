@@ -1,8 +1,8 @@
-import type { AppRateLimiter } from '../api/rate-limit.js';
-import type { CacheStore } from '../channels/cache-store.js';
-import type { PresenceStore } from '../channels/presence-store.js';
+import type { AppRateLimiter } from './rate-limit.js';
+import type { CacheStore } from './cache-store.js';
+import type { PresenceStore } from './presence-store.js';
 import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
-import type { UserDirectory } from '../users/user-directory.js';
+import type { UserDirectory } from './user-directory.js';
 
 /**
  * The scaling boundary. Everything that must be the same on every node goes

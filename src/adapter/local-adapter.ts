@@ -1,12 +1,11 @@
-import { LocalRateLimiter } from '../api/rate-limit.js';
-import { MemoryCacheStore } from '../channels/cache-store.js';
-import type { LocalSubscribers } from '../channels/local-subscribers.js';
-import { MemoryPresenceStore } from '../channels/presence-store.js';
-import type { ConnectionRegistry } from '../connection/connection-registry.js';
+import { LocalRateLimiter } from './rate-limit.js';
+import { MemoryCacheStore } from './cache-store.js';
+import type { LocalSubscribers } from './local-subscribers.js';
+import { MemoryPresenceStore } from './presence-store.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
-import type { LocalUsers } from '../users/local-users.js';
-import { MemoryUserDirectory } from '../users/user-directory.js';
+import type { LocalUsers } from './local-users.js';
+import { MemoryUserDirectory } from './user-directory.js';
 import type { Adapter } from './adapter.js';
 
 /** The embedded default: one node, all state in this process. */
@@ -18,7 +17,8 @@ export class LocalAdapter implements Adapter {
 
   constructor(
     private readonly subscribers: LocalSubscribers,
-    private readonly connections: ConnectionRegistry,
+    /** This node's open connections of an app. */
+    private readonly localConnectionCount: (appId: AppId) => number,
     private readonly localUsers: LocalUsers,
   ) {}
 
@@ -39,7 +39,7 @@ export class LocalAdapter implements Adapter {
   }
 
   async connectionCount(appId: AppId): Promise<number> {
-    return this.connections.count(appId);
+    return this.localConnectionCount(appId);
   }
 
   async channelOccupancy(): Promise<boolean> {

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalSubscribers } from '../channels/local-subscribers.js';
-import type { ConnectionRegistry } from '../connection/connection-registry.js';
-import type { Logger } from '../observability/logger.js';
+import type { LocalSubscribers } from './local-subscribers.js';
+import type { Logger } from '../logging/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
-import type { LocalUsers } from '../users/local-users.js';
+import type { LocalUsers } from './local-users.js';
 import type { Adapter, ClusterChange } from './adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { RedisKeys } from './redis/keys.js';
@@ -78,7 +77,8 @@ export class RedisAdapter implements Adapter {
 
   constructor(
     private readonly subscribers: LocalSubscribers,
-    private readonly connections: ConnectionRegistry,
+    /** This node's open connections of an app. */
+    private readonly localConnectionCount: (appId: AppId) => number,
     private readonly localUsers: LocalUsers,
     options: RedisAdapterOptions,
   ) {
@@ -179,7 +179,7 @@ export class RedisAdapter implements Adapter {
   }
 
   async connectionCount(appId: AppId): Promise<number> {
-    return this.connections.count(appId) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
+    return this.localConnectionCount(appId) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
   }
 
   channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
@@ -285,7 +285,7 @@ export class RedisAdapter implements Adapter {
       case 'subscription_count':
         return { kind: 'count', count: this.subscribers.count(query.appId, query.channel) };
       case 'connection_count':
-        return { kind: 'count', count: this.connections.count(query.appId) };
+        return { kind: 'count', count: this.localConnectionCount(query.appId) };
     }
   }
 

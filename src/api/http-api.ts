@@ -4,16 +4,16 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
-import { channelKind, channelNameProblem, userIdProblem } from '../protocol/channel-names.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
+import { channelKind, channelNameProblem, isInternalChannel, userIdProblem } from '../protocol/channel-names.js';
 import { HttpError } from '../protocol/errors.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import { splitTarget } from '../protocol/request-target.js';
-import { parseJsonObject, readBody } from './body.js';
+import { parseJsonObject, readBody } from '../http/body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
-import type { AppRateLimiter, RateLimitedAction } from './rate-limit.js';
+import type { AppRateLimiter, RateLimitedAction } from '../adapter/rate-limit.js';
 import { verifySignature } from './signature.js';
 
 export interface HttpApiDeps {
@@ -77,7 +77,7 @@ export function registerHttpApi(router: FindMyWay.Instance<FindMyWay.HTTPVersion
     }
     const channels: Record<string, Record<string, number>> = {};
     for (const name of (await deps.adapter.channels(app.id)).keys()) {
-      if (name.startsWith('#') || !name.startsWith(prefix)) continue;
+      if (isInternalChannel(name) || !name.startsWith(prefix)) continue;
       channels[name] = await channelAttributes(deps.adapter, app, name, attrs);
     }
     return { channels };

@@ -3,7 +3,7 @@
 // the same wherever it comes from.
 import { z } from 'zod';
 import { ProtocolLimits } from '../protocol/limits.js';
-import { WEBHOOK_EVENT_NAMES } from '../webhooks/events.js';
+import { WEBHOOK_EVENT_NAMES } from '../protocol/webhook-events.js';
 
 /** One webhook URL and the events it wants (every kind when not said). */
 const webhookTargetSchema = z

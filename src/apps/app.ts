@@ -1,5 +1,5 @@
 import type { AppId, AppKey } from '../protocol/types.js';
-import type { WebhookTarget } from '../webhooks/events.js';
+import type { WebhookTarget } from '../protocol/webhook-events.js';
 
 /** One tenant: its credentials and the switches and limits it runs with. */
 export interface App {

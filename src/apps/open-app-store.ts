@@ -1,8 +1,8 @@
 // Picks the app store the settings name. The server reads it through a
 // cache; `herald apps` writes to it directly.
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logging/logger.js';
+import type { App } from './app.js';
 import type { AppRepository, InvalidAppListener } from './app-repository.js';
 import { LayeredAppStore, StaticAppStore, type AppStore } from './app-store.js';
 import { CachedAppStore, type AppChange } from './cached-app-store.js';
@@ -10,7 +10,34 @@ import { MysqlAppStore } from './mysql-app-store.js';
 import { PostgresAppStore } from './postgres-app-store.js';
 import { SqliteAppStore } from './sqlite-app-store.js';
 
-type StoreSettings = Pick<Settings, 'appStore' | 'databaseUrl' | 'dataDir' | 'appsTable'>;
+export const APP_STORE_KINDS = ['static', 'sqlite', 'postgres', 'mysql'] as const;
+export type AppStoreKind = (typeof APP_STORE_KINDS)[number];
+
+/** Stored apps are re-read this often, so changes reach running nodes without a restart. */
+export const DEFAULT_APP_CACHE_TTL_MS = 5000;
+
+export interface AppStoreSettings {
+  readonly appStore: AppStoreKind;
+  /**
+   * postgres://… or mysql://… for those stores; for SQLite a file path (or
+   * sqlite:PATH / file:PATH), `{dataDir}/apps.sqlite` when not given. May hold
+   * a password: never log it.
+   */
+  readonly databaseUrl: string | null;
+  /** Directory of Herald's own files (the SQLite app store, queues). */
+  readonly dataDir: string;
+  /** Table holding the stored apps, created when missing. */
+  readonly appsTable: string;
+  /** How long a node serves its copy of the stored apps before reading them again (milliseconds). */
+  readonly appCacheTtlMs: number;
+}
+
+type StoreSettings = Pick<AppStoreSettings, 'appStore' | 'databaseUrl' | 'dataDir' | 'appsTable'>;
+
+/** What serving apps needs of the settings: the configured apps and where the stored ones are. */
+export interface ServedAppsSettings extends AppStoreSettings {
+  readonly apps: readonly App[];
+}
 
 /** The database store the settings name; null for `static` (apps from the environment and config file only). */
 export function openAppRepository(settings: StoreSettings, onInvalid?: InvalidAppListener): AppRepository | null {
@@ -57,7 +84,7 @@ export function fixedApps(store: AppStore): ServedApps {
  * cache of `appCacheTtlMs`. Env and config-file apps keep being served when a
  * database store is selected.
  */
-export function servedApps(settings: Settings, log: Logger): ServedApps {
+export function servedApps(settings: ServedAppsSettings, log: Logger): ServedApps {
   const configured = new StaticAppStore(settings.apps);
   const repository = openAppRepository(settings, (id, problem) => log.error({ appId: id, problem }, 'stored app is invalid and is not served'));
   if (!repository) return fixedApps(configured);

@@ -1,12 +1,12 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { Connection } from '../connection/connection.js';
-import type { ActivityFeed } from '../observability/activity.js';
+import type { ActivityFeed } from '../events/domain-events.js';
 import { channelKind } from '../protocol/channel-names.js';
 import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
-import type { LocalSubscribers } from './local-subscribers.js';
+import type { LocalSubscribers } from '../adapter/local-subscribers.js';
 import { SubscriptionCounts } from './subscription-counts.js';
 
 export interface PublishRequest {

@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
-import { channelKind } from '../protocol/channel-names.js';
+import { channelKind, isInternalChannel } from '../protocol/channel-names.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName } from '../protocol/types.js';
 
@@ -21,7 +21,7 @@ export class SubscriptionCounts {
   constructor(private readonly adapter: Adapter) {}
 
   changed(app: App, channel: ChannelName): void {
-    if (!app.subscriptionCountEvents || channel.startsWith('#') || channelKind(channel).presence) return;
+    if (!app.subscriptionCountEvents || isInternalChannel(channel) || channelKind(channel).presence) return;
     this.due.set(`${app.id}\u0000${channel}`, { appId: app.id, channel });
     if (!this.timer) {
       this.timer = setTimeout(() => void this.tell(), SETTLE_MS);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEVELOPMENT_APP, type Settings } from '../config/settings.js';
-import { createLogger, type Logger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../logging/logger.js';
 import { createHerald } from '../server.js';
 import { isWorkerPrimary, runWorkers } from './workers.js';
 

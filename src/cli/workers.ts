@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import type { Settings } from '../config/settings.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger } from '../logging/logger.js';
 
 /**
  * `herald start --workers N`: this process becomes the primary of N worker

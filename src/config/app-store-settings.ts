@@ -2,28 +2,9 @@
 // nowhere else (static), an embedded SQLite file, or a PostgreSQL / MySQL
 // database the operator already runs.
 import { z } from 'zod';
+import { APP_STORE_KINDS, DEFAULT_APP_CACHE_TTL_MS, type AppStoreSettings } from '../apps/open-app-store.js';
 
-export const APP_STORE_KINDS = ['static', 'sqlite', 'postgres', 'mysql'] as const;
-export type AppStoreKind = (typeof APP_STORE_KINDS)[number];
-
-/** Stored apps are re-read this often, so changes reach running nodes without a restart. */
-export const DEFAULT_APP_CACHE_TTL_MS = 5000;
-
-export interface AppStoreSettings {
-  readonly appStore: AppStoreKind;
-  /**
-   * postgres://… or mysql://… for those stores; for SQLite a file path (or
-   * sqlite:PATH / file:PATH), `{dataDir}/apps.sqlite` when not given. May hold
-   * a password: never log it.
-   */
-  readonly databaseUrl: string | null;
-  /** Directory of Herald's own files (the SQLite app store, queues). */
-  readonly dataDir: string;
-  /** Table holding the stored apps, created when missing. */
-  readonly appsTable: string;
-  /** How long a node serves its copy of the stored apps before reading them again (milliseconds). */
-  readonly appCacheTtlMs: number;
-}
+export { APP_STORE_KINDS, DEFAULT_APP_CACHE_TTL_MS, type AppStoreKind, type AppStoreSettings } from '../apps/open-app-store.js';
 
 /** The config-file keys of these settings (merged into the file schema). */
 export const appStoreFileShape = {

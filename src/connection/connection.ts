@@ -2,7 +2,7 @@ import type { App } from '../apps/app.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
-import type { TrafficCounters } from '../observability/metrics.js';
+import type { TrafficCounters } from './traffic.js';
 import type { Transport } from './transport.js';
 
 /** A user a connection signed in as (`pusher:signin`). */

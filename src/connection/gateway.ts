@@ -2,10 +2,9 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import { originAllowed } from '../apps/origins.js';
-import type { FrameHandler } from '../handlers/frame-handler.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
-import type { TrafficCounters } from '../observability/metrics.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
+import type { TrafficCounters } from './traffic.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import { newSocketId } from '../protocol/socket-id.js';
@@ -14,6 +13,14 @@ import type { ConnectionRegistry } from './connection-registry.js';
 import type { ConnectRequest, Transport } from './transport.js';
 
 const SUPPORTED_PROTOCOLS = new Set([5, 6, 7]);
+
+/** Where the frames of admitted connections go (the frame handlers, one layer up). */
+export interface FrameSink {
+  /** One text frame from the client. */
+  receive(conn: Connection, text: string): void;
+  /** The transport closed; `done` runs once the connection has left everything it was in. */
+  disconnected(conn: Connection, done: () => void): void;
+}
 
 /**
  * Where every transport hands over a new client: admission checks (app,
@@ -25,7 +32,7 @@ export class Gateway {
     private readonly apps: AppStore,
     private readonly adapter: Adapter,
     private readonly connections: ConnectionRegistry,
-    private readonly frames: FrameHandler,
+    private readonly frames: FrameSink,
     private readonly activity: ActivityFeed,
     private readonly log: Logger,
     private readonly activityTimeoutSeconds: number,

@@ -1,7 +1,9 @@
 // The neutral contract every transport (WebSocket, HTTP fallback) fulfils:
 // bytes out, close, and who is on the other end. Everything above it works
 // with a Connection and never knows which transport carries it.
-export type TransportKind = 'ws' | 'xhr_streaming' | 'xhr_polling';
+import type { TransportKind } from '../protocol/types.js';
+
+export type { TransportKind };
 
 export interface Transport {
   readonly kind: TransportKind;

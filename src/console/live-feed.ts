@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapter/adapter.js';
-import type { ActivityEvents, ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
+import type { ActivityEvents, ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
 import type { ConsoleRelay } from './relay.js';
 import { takeSnapshot, type ConsoleSnapshot } from './snapshot.js';

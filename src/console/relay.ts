@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
 import { LOGGED_ACTIVITIES, toEntry, type ConsoleEntry } from './live-feed.js';
 

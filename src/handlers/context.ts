@@ -1,9 +1,9 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { LocalSubscribers } from '../channels/local-subscribers.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
-import type { LocalUsers } from '../users/local-users.js';
+import type { LocalSubscribers } from '../adapter/local-subscribers.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
+import type { LocalUsers } from '../adapter/local-users.js';
 
 /** What the frame handlers work with; built once by the server. */
 export interface HandlerContext {

@@ -1,4 +1,5 @@
 import type { Connection } from '../connection/connection.js';
+import type { FrameSink } from '../connection/gateway.js';
 import { isClientEventName } from '../protocol/channel-names.js';
 import { SocketError } from '../protocol/errors.js';
 import { parseInboundFrame, type InboundFrame } from '../protocol/frames.js';
@@ -22,7 +23,7 @@ const handlers: Record<string, Handler> = {
  * Routes the frames of every connection to their handler, one frame after
  * another per connection, and turns every refusal into a `pusher:error`.
  */
-export class FrameHandler {
+export class FrameHandler implements FrameSink {
   constructor(private readonly ctx: HandlerContext) {}
 
   /** One text frame from the client. */

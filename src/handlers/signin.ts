@@ -1,14 +1,10 @@
 import type { Connection } from '../connection/connection.js';
-import { serverToUserChannel, userIdProblem } from '../protocol/channel-names.js';
+import { serverToUserChannel, userIdProblem, watchersOf } from '../protocol/channel-names.js';
 import { SocketError } from '../protocol/errors.js';
-import { dataAsObject, encodeFrame } from '../protocol/frames.js';
+import { dataAsObject, watchlistFrame } from '../protocol/frames.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import { authTokenProblem, userAuthMessage } from '../protocol/signatures.js';
-import type { UserId } from '../protocol/types.js';
 import type { HandlerContext } from './context.js';
-
-/** Internal topic a watcher of `userId` listens on for its online/offline events. */
-export const watchersOf = (userId: UserId) => `#watchers-of-${userId}`;
 
 /**
  * `pusher:signin`: checks the app's signature over user_data, binds the
@@ -67,8 +63,4 @@ export async function signOut(ctx: HandlerContext, conn: Connection): Promise<vo
   if (await ctx.adapter.users.signedOut(conn.app.id, user.id, conn.socketId)) {
     ctx.adapter.broadcast(conn.app.id, watchersOf(user.id), watchlistFrame('offline', [user.id]));
   }
-}
-
-export function watchlistFrame(name: 'online' | 'offline', userIds: UserId[]): string {
-  return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
 }

@@ -4,33 +4,9 @@
 // only turned into metrics when scraped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { TransportKind } from '../connection/transport.js';
-import type { ActivityFeed } from './activity.js';
-
-/** Frames and bytes through client connections, counted where every transport passes. */
-export class TrafficCounters {
-  messagesIn = 0;
-  bytesIn = 0;
-  messagesOut = 0;
-  bytesOut = 0;
-  // A broadcast hands the same string to every subscriber: measure it once.
-  private lastFrame = '';
-  private lastFrameBytes = 0;
-
-  received(frame: string): void {
-    this.messagesIn++;
-    this.bytesIn += Buffer.byteLength(frame);
-  }
-
-  sent(frame: string): void {
-    if (frame !== this.lastFrame) {
-      this.lastFrame = frame;
-      this.lastFrameBytes = Buffer.byteLength(frame);
-    }
-    this.messagesOut++;
-    this.bytesOut += this.lastFrameBytes;
-  }
-}
+import { TrafficCounters } from '../connection/traffic.js';
+import type { TransportKind } from '../protocol/types.js';
+import type { ActivityFeed } from '../events/domain-events.js';
 
 /** What the webhook queue reports when scraped. */
 export type QueueDepthProbe = () => Promise<number>;

@@ -23,7 +23,8 @@ const kind = (k: Partial<ChannelKind>): ChannelKind => ({
   ...k,
 });
 
-export const SERVER_TO_USER_PREFIX = '#server-to-user-';
+const INTERNAL_PREFIX = '#';
+export const SERVER_TO_USER_PREFIX = `${INTERNAL_PREFIX}server-to-user-`;
 
 // Longest prefixes first: the first match wins.
 const PREFIXES: ReadonlyArray<readonly [string, ChannelKind]> = [
@@ -85,6 +86,21 @@ export function userIdProblem(id: unknown): string | null {
 
 export function serverToUserChannel(userId: UserId): ChannelName {
   return `${SERVER_TO_USER_PREFIX}${userId}`;
+}
+
+/** Internal topic a watcher of `userId` listens on for its online/offline events. */
+export function watchersOf(userId: UserId): ChannelName {
+  return `${INTERNAL_PREFIX}watchers-of-${userId}`;
+}
+
+/**
+ * Herald's own routing topics (a user's sockets, a user's watchers) share the
+ * channel index with the app's channels but are never shown as channels:
+ * not in the HTTP API's lists, webhooks or subscription counts. No client can
+ * name one, because a channel name may not contain '#'.
+ */
+export function isInternalChannel(channel: ChannelName): boolean {
+  return channel.startsWith(INTERNAL_PREFIX);
 }
 
 export function isClientEventName(name: string): boolean {

@@ -1,6 +1,6 @@
 // The wire format of protocol 7: every frame is a JSON object
 // `{event, channel?, data}`; server-sent `data` is a JSON-encoded string.
-import type { ChannelName, EventName } from './types.js';
+import type { ChannelName, EventName, UserId } from './types.js';
 
 export interface InboundFrame {
   readonly event: EventName;
@@ -57,4 +57,9 @@ export function encodeFrame(event: EventName, data: unknown, channel?: ChannelNa
   frame.data = payload;
   if (extra) Object.assign(frame, extra);
   return JSON.stringify(frame);
+}
+
+/** A watchlist event for a signed-in user: some of the users it watches came online or went offline. */
+export function watchlistFrame(name: 'online' | 'offline', userIds: readonly UserId[]): string {
+  return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
 }

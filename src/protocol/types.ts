@@ -11,3 +11,6 @@ export interface PresenceMember {
   readonly user_id: UserId;
   readonly user_info?: unknown;
 }
+
+/** How a client reaches Herald: a WebSocket, or one of pusher-js's HTTP fallback transports. */
+export type TransportKind = 'ws' | 'xhr_streaming' | 'xhr_polling';

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody } from '../api/body.js';
+import { readBody } from '../http/body.js';
 import type { Gateway } from '../connection/gateway.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
 import { HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
 import { parseSendBody, parseSessionRoute, transportOf, type SessionRoute } from './http-session-protocol.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appSchema } from '../apps/app-schema.js';
 import { jobsFor, MAX_EVENTS_PER_REQUEST } from './batcher.js';
-import type { WebhookEvent } from './events.js';
+import type { WebhookEvent } from '../protocol/webhook-events.js';
 
 const app = appSchema.parse({
   id: 'shop',

@@ -1,6 +1,6 @@
 import type { App } from '../apps/app.js';
 import type { AppId, ChannelName } from '../protocol/types.js';
-import type { WebhookBody, WebhookEvent } from './events.js';
+import type { WebhookBody, WebhookEvent } from '../protocol/webhook-events.js';
 import type { WebhookJob } from './queue.js';
 
 /** Pusher's receivers take batches; beyond this many events a batch is split. */

@@ -1,6 +1,6 @@
 import type { AppStore } from '../apps/app-store.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
 import type { HeraldMetrics } from '../observability/metrics.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
 import type { QueuedJob, WebhookQueue } from './queue.js';

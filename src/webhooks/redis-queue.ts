@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Script } from '../adapter/redis/scripts.js';
-import type { Logger } from '../observability/logger.js';
+import type { Logger } from '../logging/logger.js';
 import type { QueuedJob, WebhookJob, WebhookQueue } from './queue.js';
 
 // A sorted set of job ids by due time (Redis clock, so nodes' clocks need

@@ -1,12 +1,13 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { AppStore } from '../apps/app-store.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import type { Logger } from '../observability/logger.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Logger } from '../logging/logger.js';
+import { isInternalChannel } from '../protocol/channel-names.js';
 import type { HeraldMetrics } from '../observability/metrics.js';
 import type { AppId, ChannelName } from '../protocol/types.js';
 import { jobsFor, WebhookBatcher } from './batcher.js';
 import { WebhookDispatcher, type DeliverySettings } from './dispatcher.js';
-import type { WebhookEvent } from './events.js';
+import type { WebhookEvent } from '../protocol/webhook-events.js';
 import type { WebhookQueue } from './queue.js';
 
 export interface WebhookSettings extends DeliverySettings {
@@ -51,10 +52,10 @@ export class Webhooks {
     const { activity } = this.deps;
     // Internal channels (`#server-to-user-…`) are Herald's plumbing, not the app's: no webhooks for them.
     const add = (appId: AppId, event: WebhookEvent) => {
-      if (!event.channel.startsWith('#')) this.batcher.add(appId, event);
+      if (!isInternalChannel(event.channel)) this.batcher.add(appId, event);
     };
     const countChanged = ({ appId, channel }: { appId: AppId; channel: ChannelName }) => {
-      if (!channel.startsWith('#')) this.batcher.subscriptionCountChanged(appId, channel);
+      if (!isInternalChannel(channel)) this.batcher.subscriptionCountChanged(appId, channel);
     };
     const stops = [
       activity.on('channel_occupied', ({ appId, channel }) => add(appId, { name: 'channel_occupied', channel })),

@@ -9,7 +9,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { SocketErrors } from '../../src/protocol/errors.js';
-import type { ActivityEvents } from '../../src/observability/activity.js';
+import type { ActivityEvents } from '../../src/events/domain-events.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { PUSHER_JS_QUERY } from '../helpers/raw-socket.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';

@@ -4,7 +4,7 @@
 // channel, presence member, user or session.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { NodeStats } from '../../src/observability/stats.js';
+import type { NodeStats } from '../../src/console/stats-routes.js';
 import { APP, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { connected, subscribed, waitFor } from '../helpers/wait.js';
 

@@ -1,4 +1,4 @@
-import { MemoryCacheStore, type CachedEvent, type CacheStore } from '../../channels/cache-store.js';
+import { MemoryCacheStore, type CachedEvent, type CacheStore } from '../cache-store.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import type { AppId, ChannelName } from './types.js';

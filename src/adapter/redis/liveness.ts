@@ -1,5 +1,5 @@
 import type { ClusterChange } from '../adapter.js';
-import type { Logger } from '../../observability/logger.js';
+import type { Logger } from '../../logging/logger.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { changeOf, type NodeEntries } from './membership.js';

@@ -1,4 +1,4 @@
-import { MemoryPresenceStore, type PresenceStore } from '../../channels/presence-store.js';
+import { MemoryPresenceStore, type PresenceStore } from '../presence-store.js';
 import type { PresenceMember } from '../../protocol/types.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';

@@ -1,5 +1,5 @@
-import type { AppRateLimiter, RateDecision, RateLimitedAction } from '../../api/rate-limit.js';
-import { LocalRateLimiter } from '../../api/rate-limit.js';
+import type { AppRateLimiter, RateDecision, RateLimitedAction } from '../rate-limit.js';
+import { LocalRateLimiter } from '../rate-limit.js';
 import type { AppId } from '../../protocol/types.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';

@@ -1,4 +1,4 @@
-import { MemoryUserDirectory, type UserDirectory } from '../../users/user-directory.js';
+import { MemoryUserDirectory, type UserDirectory } from '../user-directory.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { userEntry, type NodeEntries } from './membership.js';

@@ -1,7 +1,7 @@
-import { encodeFrame } from '../protocol/frames.js';
-import type { ActivityFeed } from '../observability/activity.js';
-import { watchersOf, watchlistFrame } from '../handlers/signin.js';
-import type { Adapter, ClusterChange } from './adapter.js';
+import { watchersOf } from '../protocol/channel-names.js';
+import { encodeFrame, watchlistFrame } from '../protocol/frames.js';
+import type { ActivityFeed } from '../events/domain-events.js';
+import type { Adapter, ClusterChange } from '../adapter/adapter.js';
 
 /**
  * Tells clients about a membership change the cluster found by itself (a

@@ -1,7 +1,7 @@
-import type { Connection } from '../connection/connection.js';
+import type { Subscriber } from './subscriber.js';
 import type { AppId, ChannelName, SocketId } from '../protocol/types.js';
 
-type Subscribers = Map<SocketId, Connection>;
+type Subscribers = Map<SocketId, Subscriber>;
 
 /**
  * Who on this node is subscribed to what. Delivery writes one encoded frame
@@ -12,7 +12,7 @@ export class LocalSubscribers {
   private readonly apps = new Map<AppId, Map<ChannelName, Subscribers>>();
 
   /** Adds a subscriber; true when the channel was empty on this node. */
-  add(conn: Connection, channel: ChannelName): boolean {
+  add(conn: Subscriber, channel: ChannelName): boolean {
     let channels = this.apps.get(conn.app.id);
     if (!channels) {
       channels = new Map();
@@ -29,7 +29,7 @@ export class LocalSubscribers {
   }
 
   /** Removes a subscriber; true when the channel became empty on this node. */
-  remove(conn: Connection, channel: ChannelName): boolean {
+  remove(conn: Subscriber, channel: ChannelName): boolean {
     const channels = this.apps.get(conn.app.id);
     const subs = channels?.get(channel);
     if (!channels || !subs || !subs.delete(conn.socketId)) return false;
@@ -74,7 +74,7 @@ export class LocalSubscribers {
     return { channels, subscriptions };
   }
 
-  subscribers(appId: AppId, channel: ChannelName): Iterable<Connection> {
+  subscribers(appId: AppId, channel: ChannelName): Iterable<Subscriber> {
     return this.apps.get(appId)?.get(channel)?.values() ?? [];
   }
 }

@@ -1,6 +1,6 @@
 // The webhook events of the Pusher Channels protocol, as their receivers
 // (the official SDKs' webhook helpers) expect them in `events: [...]`.
-import type { ChannelName, EventName, SocketId, UserId } from '../protocol/types.js';
+import type { ChannelName, EventName, SocketId, UserId } from './types.js';
 
 export const WEBHOOK_EVENT_NAMES = [
   'channel_occupied',

@@ -5,21 +5,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
-import { readBody } from '../api/body.js';
+import { readBody } from '../http/body.js';
 import { sendJson } from '../api/http-api.js';
 import { verifySignature } from '../api/signature.js';
 import type { AppStore } from '../apps/app-store.js';
-import { MemoryCacheStore } from '../channels/cache-store.js';
-import type { LocalSubscribers } from '../channels/local-subscribers.js';
-import { MemoryPresenceStore } from '../channels/presence-store.js';
+import { MemoryCacheStore } from '../adapter/cache-store.js';
+import type { LocalSubscribers } from '../adapter/local-subscribers.js';
+import { MemoryPresenceStore } from '../adapter/presence-store.js';
 import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { Connection } from '../connection/connection.js';
-import { ConsoleSessions } from '../console/session.js';
+import { ConsoleSessions } from './session.js';
 import { HttpError } from '../protocol/errors.js';
 import type { AppId } from '../protocol/types.js';
-import type { LocalUsers } from '../users/local-users.js';
-import { MemoryUserDirectory } from '../users/user-directory.js';
-import type { Logger } from './logger.js';
+import type { LocalUsers } from '../adapter/local-users.js';
+import { MemoryUserDirectory } from '../adapter/user-directory.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface StatsDeps {
   readonly apps: AppStore;

@@ -1,17 +1,17 @@
-import type { Connection } from '../connection/connection.js';
+import type { Subscriber } from './subscriber.js';
 import { SocketError } from '../protocol/errors.js';
 import type { AppId, UserId } from '../protocol/types.js';
 
 /** The signed-in connections on this node, by user, so a user's sockets can be closed. */
 export class LocalUsers {
-  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly byUser = new Map<string, Set<Subscriber>>();
 
   /** Signed-in users with a connection on this node. */
   get size(): number {
     return this.byUser.size;
   }
 
-  add(conn: Connection, userId: UserId): void {
+  add(conn: Subscriber, userId: UserId): void {
     const key = keyOf(conn.app.id, userId);
     let set = this.byUser.get(key);
     if (!set) {
@@ -21,7 +21,7 @@ export class LocalUsers {
     set.add(conn);
   }
 
-  remove(conn: Connection, userId: UserId): void {
+  remove(conn: Subscriber, userId: UserId): void {
     const key = keyOf(conn.app.id, userId);
     const set = this.byUser.get(key);
     if (!set) return;

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TransportKind } from '../connection/transport.js';
-import type { AppId, ChannelName, EventName, SocketId, UserId } from '../protocol/types.js';
+import type { AppId, ChannelName, EventName, SocketId, TransportKind, UserId } from '../protocol/types.js';
 
 /**
  * What happens on this node, as typed events for whoever wants to watch

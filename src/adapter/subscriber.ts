@@ -1,0 +1,16 @@
+import type { SocketError } from '../protocol/errors.js';
+import type { AppId, SocketId } from '../protocol/types.js';
+
+/**
+ * What the adapter needs of a client to route to it: who it is and a way to
+ * write to it. The connection layer above fulfils it; the adapter never
+ * knows about transports or frames in flight.
+ */
+export interface Subscriber {
+  readonly socketId: SocketId;
+  readonly app: { readonly id: AppId };
+  /** Writes an already encoded frame. */
+  send(frame: string): void;
+  /** Reports an error as `pusher:error`, closing the client when the error says so. */
+  sendError(error: SocketError): void;
+}
