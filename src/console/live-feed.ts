@@ -1,23 +1,15 @@
 import type { Adapter } from '../adapter/adapter.js';
-import type { ActivityEvents, ActivityFeed } from '../events/domain-events.js';
+import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
+import { LOGGED_ACTIVITIES, toEntry, type Activity, type ConsoleEntry } from './entries.js';
 import type { ConsoleRelay } from './relay.js';
 import { takeSnapshot, type ConsoleSnapshot } from './snapshot.js';
 
-/** Longest event data shown in the log; the rest is cut, and the entry says so. */
-export const MAX_DATA_CHARS = 2048;
 /** Snapshots follow changes at most this often, and are refreshed this often anyway (other nodes' changes). */
 const SNAPSHOT_THROTTLE_MS = 250;
 const SNAPSHOT_REFRESH_MS = 5000;
 const STATS_EVERY_MS = 1000;
-
-type Activity = keyof ActivityEvents;
-
-/** One line of the console's event log: an activity of the watched app, without the app id. */
-export type ConsoleEntry = {
-  [K in Activity]: { type: K; at: number } & Omit<ActivityEvents[K], 'appId'> & { truncated?: boolean };
-}[Activity];
 
 export interface ConsoleStats {
   readonly at: number;
@@ -30,26 +22,6 @@ export type ConsoleMessage =
   | { kind: 'entry'; data: ConsoleEntry }
   | { kind: 'snapshot'; data: ConsoleSnapshot }
   | { kind: 'stats'; data: ConsoleStats };
-
-/** Activities shown in the log (and relayed between nodes). */
-export const LOGGED_ACTIVITIES: readonly Activity[] = [
-  'connection_opened',
-  'connection_closed',
-  'subscribed',
-  'unsubscribed',
-  'channel_occupied',
-  'channel_vacated',
-  'member_added',
-  'member_removed',
-  'api_event',
-  'client_event',
-  'error_sent',
-  'connection_refused',
-  'client_event_rate_limited',
-  'slow_consumer_cut',
-  'rate_limited',
-  'webhook_sent',
-];
 
 /** Activities after which the channel list or the members may have changed. */
 const CHANGES_SNAPSHOT = new Set<Activity>([
@@ -151,13 +123,4 @@ export class ConsoleLiveFeed {
       this.snapshotRunning = false;
     }
   }
-}
-
-export function toEntry(type: Activity, event: ActivityEvents[Activity]): ConsoleEntry {
-  const { appId: _appId, ...rest } = event;
-  const entry = { type, at: Date.now(), ...rest } as ConsoleEntry;
-  if ('data' in entry && entry.data.length > MAX_DATA_CHARS) {
-    return { ...entry, data: entry.data.slice(0, MAX_DATA_CHARS), truncated: true };
-  }
-  return entry;
 }

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
-import { LOGGED_ACTIVITIES, toEntry, type ConsoleEntry } from './live-feed.js';
+import { LOGGED_ACTIVITIES, toEntry, type ConsoleEntry } from './entries.js';
 
 /**
  * Brings other nodes' activity to a console open on this node, so that a
