@@ -30,5 +30,3 @@ export interface App {
   /** Where the app's webhooks go; empty sends none. */
   readonly webhooks: readonly WebhookTarget[];
 }
-
-export type AppOptions = Omit<App, 'id' | 'key' | 'secret'>;

@@ -52,8 +52,4 @@ export class ActivityFeed {
   emit<K extends keyof ActivityEvents>(event: K, payload: ActivityEvents[K]): void {
     if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, payload);
   }
-
-  watched<K extends keyof ActivityEvents>(event: K): boolean {
-    return this.emitter.listenerCount(event) > 0;
-  }
 }
