@@ -203,15 +203,22 @@ function assertDistinctApps(apps: readonly App[]): void {
   }
 }
 
-/** The app given by HERALD_APP_* or, for a Laravel `.env`, PUSHER_APP_*. */
+/**
+ * The app given by HERALD_APP_* or, for a Laravel `.env`, PUSHER_APP_* (the
+ * `pusher` connection) or REVERB_APP_* (the `reverb` connection), so that an
+ * app's own `.env` starts Herald unchanged. Each field is taken separately.
+ */
 function appFromEnv(env: NodeJS.ProcessEnv): App | undefined {
-  const pick = (name: string) => env[`HERALD_APP_${name}`] ?? env[`PUSHER_APP_${name}`];
+  const pick = (name: string) =>
+    env[`HERALD_APP_${name}`] ??
+    env[`PUSHER_APP_${name}`] ??
+    env[`REVERB_APP_${name}`];
   const id = pick('ID');
   const key = pick('KEY');
   const secret = pick('SECRET');
   if (!id && !key && !secret) return undefined;
   if (!id || !key || !secret) {
-    throw new SettingsError('an app from the environment needs all three of HERALD_APP_ID, HERALD_APP_KEY and HERALD_APP_SECRET (or PUSHER_APP_*)');
+    throw new SettingsError('an app from the environment needs all three of HERALD_APP_ID, HERALD_APP_KEY and HERALD_APP_SECRET (or PUSHER_APP_* or REVERB_APP_*)');
   }
   return appSchema.parse({ id, key, secret, clientEvents: true, userAuthentication: true });
 }
