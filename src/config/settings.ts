@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { App } from '../apps/app.js';
 import { appSchema } from '../apps/app-schema.js';
 import { appStoreFileShape, appStoreSettings, type AppStoreSettings } from './app-store-settings.js';
+import { metricsFileShape, metricsSettings, type MetricsSettings } from './metrics-settings.js';
 import { operationsFileShape, operationsSettings, type OperationsOverrides, type OperationsSettings } from './operations-settings.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -29,12 +30,13 @@ const fileSchema = z
     perMessageDeflate: z.boolean().optional(),
     ...appStoreFileShape,
     ...operationsFileShape,
+    ...metricsFileShape,
   })
   .strict();
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export interface Settings extends AppStoreSettings, OperationsSettings {
+export interface Settings extends AppStoreSettings, OperationsSettings, MetricsSettings {
   readonly host: string;
   readonly port: number;
   readonly apps: readonly App[];
@@ -137,9 +139,10 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
   }
 
   const logLevel = overrides.logLevel ?? env.HERALD_LOG_LEVEL ?? file.logLevel ?? 'info';
+  const port = overrides.port ?? parse(portSchema, flags.port ?? env.HERALD_PORT ?? file.port ?? 6001, 'port');
   return {
     host: overrides.host ?? flags.host ?? env.HERALD_HOST ?? file.host ?? '0.0.0.0',
-    port: overrides.port ?? parse(portSchema, flags.port ?? env.HERALD_PORT ?? file.port ?? 6001, 'port'),
+    port,
     apps,
     activityTimeoutSeconds:
       overrides.activityTimeoutSeconds ??
@@ -158,6 +161,9 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
     ...clusterSettings(env, flags, file, overrides),
     ...stores,
     ...operationsSettings({ env, file, overrides }, parse, (message) => {
+      throw new SettingsError(message);
+    }),
+    ...metricsSettings({ env, file, overrides, mainPort: port }, parse, (message) => {
       throw new SettingsError(message);
     }),
     consoleToken:
