@@ -18,6 +18,7 @@ import { LocalSubscribers } from './channels/local-subscribers.js';
 import type { Settings } from './config/settings.js';
 import { registerConsole } from './console/console-routes.js';
 import { NO_RELAY, RedisConsoleRelay } from './console/relay.js';
+import { ConsoleSessions } from './console/session.js';
 import { applyAppChange } from './connection/app-changes.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { Gateway } from './connection/gateway.js';
@@ -115,13 +116,15 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     settings.adapter === 'redis' && settings.consoleToken !== null
       ? new RedisConsoleRelay(settings.redisUrl, settings.redisPrefix, activity, log)
       : NO_RELAY;
+  // One instance for the console and /stats: a wrong token spends the same budget on either.
+  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken);
   const debugConsole = registerConsole(router, {
     apps,
     adapter,
     channels,
     activity,
     log,
-    token: settings.consoleToken,
+    sessions: consoleSessions,
     maxRequestBodyBytes: settings.maxRequestBodyBytes,
     relay: consoleRelay,
   });
@@ -132,7 +135,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     subscribers,
     localUsers,
     httpSessions: httpFallback ? () => ({ open: httpFallback.sessionCount, ended: httpFallback.endedSessionCount }) : null,
-    consoleToken: settings.consoleToken,
+    consoleSessions,
     log,
   });
   router.on('GET', '/', (_req, res) => sendJson(res, 200, { name: 'herald', status: 'ok' }));
