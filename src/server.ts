@@ -193,7 +193,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       } catch (err) {
         // Nothing will serve: let go of the metrics port and Redis too, so that the process can end.
         if (metricsHttp?.listening) metricsHttp.close();
-        await adapter.close();
+        await adapter.close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'closing the adapter after a failed start failed'));
         throw err;
       }
       connections.startLivenessChecks();
