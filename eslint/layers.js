@@ -11,8 +11,8 @@ export const LAYERS = [
   ['connection'], // one Connection per client, the gateway that admits it
   ['channels'], // subscribe, unsubscribe, publish; presence membership
   ['handlers'], // one handler per client frame
-  ['observability'], // metrics read from the event bus
   ['http'], // the HTTP edge: bodies, errors, JSON answers
+  ['observability'], // metrics read from the event bus; health and metrics endpoints
   ['api', 'transport', 'webhooks'], // signed HTTP API; WebSocket and HTTP fallback; webhooks
   ['console'], // the debug console and the stats endpoints
   ['config'], // settings of every part, validated at start

@@ -9,7 +9,8 @@ import type { Adapter } from './adapter/adapter.js';
 import { announceClusterChange } from './channels/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
-import { registerHttpApi, sendJson } from './api/http-api.js';
+import { registerHttpApi } from './api/http-api.js';
+import { sendJson } from './http/json.js';
 import type { AppRateLimiter } from './adapter/rate-limit.js';
 import type { AppStore } from './apps/app-store.js';
 import { fixedApps, servedApps } from './apps/open-app-store.js';
@@ -18,6 +19,7 @@ import { LocalSubscribers } from './adapter/local-subscribers.js';
 import type { Settings } from './config/settings.js';
 import { registerConsole } from './console/console-routes.js';
 import { NO_RELAY, RedisConsoleRelay } from './console/relay.js';
+import { ConsoleSessions } from './console/session.js';
 import { applyAppChange } from './connection/app-changes.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { Gateway } from './connection/gateway.js';
@@ -26,6 +28,8 @@ import { ActivityFeed } from './events/domain-events.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { HeraldMetrics } from './observability/metrics.js';
 import { registerStats } from './console/stats-routes.js';
+import { notFound, registerHealth, registerMetrics } from './observability/operations-routes.js';
+import { answerCollections, inWorker, metricsOfAllWorkers } from './observability/worker-metrics.js';
 import { HttpFallbackTransportServer } from './transport/http-fallback.js';
 import { WebSocketTransportServer } from './transport/websocket.js';
 import { LocalUsers } from './adapter/local-users.js';
@@ -44,6 +48,8 @@ export interface Herald {
   readonly metrics: HeraldMetrics;
   /** Starts listening; resolves with the bound port (useful with port 0). */
   listen(): Promise<number>;
+  /** The bound port of the metrics listener once listening; null without one. */
+  readonly metricsPort: number | null;
   /**
    * Stops accepting, tells clients to reconnect elsewhere (4200), lets
    * in-flight HTTP requests finish and flushes webhooks, within the shutdown timeout.
@@ -96,12 +102,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes }, activity)
     : null;
 
-  const router = FindMyWay({
-    ignoreTrailingSlash: true,
-    // Handlers that need the query parse it themselves; parsing it for every request as well is wasted work.
-    querystringParser: () => ({}),
-    defaultRoute: (_req, res) => sendJson(res, 404, { error: 'Not found' }),
-  });
+  const router = newRouter();
   registerHttpApi(router, {
     apps,
     adapter,
@@ -116,13 +117,15 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     settings.adapter === 'redis' && settings.consoleToken !== null
       ? new RedisConsoleRelay(settings.redisUrl, settings.redisPrefix, activity, log)
       : NO_RELAY;
+  // One instance for the console and /stats: a wrong token spends the same budget on either.
+  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken);
   const debugConsole = registerConsole(router, {
     apps,
     adapter,
     channels,
     activity,
     log,
-    token: settings.consoleToken,
+    sessions: consoleSessions,
     maxRequestBodyBytes: settings.maxRequestBodyBytes,
     relay: consoleRelay,
   });
@@ -133,14 +136,27 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     subscribers,
     localUsers,
     httpSessions: httpFallback ? () => ({ open: httpFallback.sessionCount, ended: httpFallback.endedSessionCount }) : null,
-    consoleToken: settings.consoleToken,
+    consoleSessions,
     log,
   });
   router.on('GET', '/', (_req, res) => sendJson(res, 200, { name: 'herald', status: 'ok' }));
-  router.on('GET', '/metrics', (_req, res) => void metrics.serve(res));
-  router.on('GET', '/health', (_req, res) => sendJson(res, 200, { status: 'ok' }));
-  // Not ready while cluster-wide state is unreachable, so a load balancer sends new clients elsewhere.
-  router.on('GET', '/ready', (_req, res) => (adapter.ready() ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'not ready' })));
+  registerHealth(router, adapter);
+  // With --workers, a scrape is answered for every worker, whichever one it reached.
+  const stopAnsweringCollections = inWorker() ? answerCollections(metrics.registry) : null;
+  const metricsRoute = {
+    read: inWorker() ? metricsOfAllWorkers : () => metrics.registry.metrics(),
+    contentType: metrics.registry.contentType,
+    token: settings.metricsToken,
+    log,
+  };
+  // With a metrics port, /metrics is there only: the main port may then face the internet.
+  const metricsRouter = settings.metricsPort === null ? null : newRouter();
+  if (metricsRouter) {
+    registerHealth(metricsRouter, adapter);
+    registerMetrics(metricsRouter, metricsRoute);
+  } else {
+    registerMetrics(router, metricsRoute);
+  }
 
   const webhooks = new Webhooks({ apps, adapter, activity, metrics, log, queue: webhookQueue(settings, log) }, settings.webhooks);
 
@@ -149,14 +165,10 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     if (req.url?.startsWith('/apps/')) metrics.timeHttpApi(req, res, req.url.split('?')[0] ?? '');
     router.lookup(req, res);
   };
-  const http: Server = settings.tls
-    ? createTlsServer({ cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) }, handle)
-    : createServer(handle);
+  const http = httpServer(settings, handle);
   http.on('upgrade', (req, socket, head) => websockets.handleUpgrade(req, socket, head));
-  http.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  const metricsHttp = metricsRouter ? httpServer(settings, (req, res) => metricsRouter.lookup(req, res)) : null;
+  let metricsPort: number | null = null;
 
   return {
     settings,
@@ -165,23 +177,31 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     adapter,
     connections,
     metrics,
+    get metricsPort() {
+      return metricsPort;
+    },
     listen: async () => {
       await served.start();
       await adapter.start();
-      return new Promise((resolve, reject) => {
-        // Nothing will serve: let go of Redis too, so that the process can end.
-        const failed = (err: Error) => void adapter.close().finally(() => reject(err));
-        http.once('error', failed);
-        http.listen(settings.port, settings.host, () => {
-          http.off('error', failed);
-          connections.startLivenessChecks();
-          webhooks.start();
-          httpFallback?.startSweeping();
-          const port = (http.address() as AddressInfo).port;
-          log.info({ host: settings.host, port }, 'herald listening');
-          resolve(port);
-        });
-      });
+      let port: number;
+      try {
+        if (metricsHttp) {
+          const host = settings.metricsHost ?? settings.host;
+          metricsPort = await listenOn(metricsHttp, settings.metricsPort ?? 0, host);
+          log.info({ host, port: metricsPort }, 'metrics listening');
+        }
+        port = await listenOn(http, settings.port, settings.host);
+      } catch (err) {
+        // Nothing will serve: let go of the metrics port and Redis too, so that the process can end.
+        if (metricsHttp?.listening) metricsHttp.close();
+        await adapter.close().catch((closeErr: unknown) => log.warn({ err: closeErr }, 'closing the adapter after a failed start failed'));
+        throw err;
+      }
+      connections.startLivenessChecks();
+      webhooks.start();
+      httpFallback?.startSweeping();
+      log.info({ host: settings.host, port }, 'herald listening');
+      return port;
     },
     close: async () => {
       const deadline = Date.now() + settings.shutdownTimeoutMs;
@@ -189,6 +209,10 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       // Stop accepting first; connections already open are let go below.
       const stoppedListening = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
+      // Scrapes and health checks end with the process; nothing there needs to finish.
+      const metricsStopped = metricsHttp?.listening ? new Promise<void>((resolve) => metricsHttp.close(() => resolve())) : null;
+      metricsHttp?.closeAllConnections();
+      stopAnsweringCollections?.();
       await debugConsole.close();
       await websockets.close();
       httpFallback?.close();
@@ -200,11 +224,44 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       clearInterval(idleTimer);
       http.closeAllConnections();
       await stoppedListening;
+      await metricsStopped;
       await webhooks.close(deadline);
       await adapter.close();
       await served.close();
     },
   };
+}
+
+function newRouter() {
+  return FindMyWay({
+    ignoreTrailingSlash: true,
+    // Handlers that need the query parse it themselves; parsing it for every request as well is wasted work.
+    querystringParser: () => ({}),
+    defaultRoute: notFound,
+  });
+}
+
+/** Plain HTTP, or HTTPS when TLS is configured: the metrics port is served like the main one. */
+function httpServer(settings: Settings, handle: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const server: Server = settings.tls
+    ? createTlsServer({ cert: readFileSync(settings.tls.certFile), key: readFileSync(settings.tls.keyFile) }, handle)
+    : createServer(handle);
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** Resolves with the bound port (useful with port 0), or rejects with why it could not listen. */
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
 }
 
 /** Where webhooks wait until delivered: shared by the cluster in Redis, or a SQLite file of this node. */

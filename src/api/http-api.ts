@@ -15,6 +15,7 @@ import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-i
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
 import type { AppRateLimiter, RateLimitedAction } from '../adapter/rate-limit.js';
 import { verifySignature } from './signature.js';
+import { sendJson } from '../http/json.js';
 
 export interface HttpApiDeps {
   readonly apps: AppStore;
@@ -193,9 +194,3 @@ async function serve(
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}

@@ -1,6 +1,7 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import type { Settings } from '../config/settings.js';
 import { createLogger } from '../logging/logger.js';
+import { collectForWorkers } from '../observability/worker-metrics.js';
 
 /**
  * `herald start --workers N`: this process becomes the primary of N worker
@@ -8,7 +9,8 @@ import { createLogger } from '../logging/logger.js';
  * connection to one worker) and act as one server through the Redis adapter.
  * A worker that dies after it was serving is replaced; one that dies before
  * (a port in use, a bad setting) stops them all rather than restarting in a
- * loop. SIGINT/SIGTERM stop them all.
+ * loop. SIGINT/SIGTERM stop them all. A scrape of /metrics, whichever worker
+ * it reaches, is answered with every serving worker's metrics summed here.
  */
 export async function runWorkers(settings: Settings): Promise<number> {
   const log = createLogger(settings.logLevel).child({ role: 'primary' });
@@ -21,9 +23,19 @@ export async function runWorkers(settings: Settings): Promise<number> {
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal);
   };
 
+  const stopCollecting = collectForWorkers(() =>
+    Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && serving.has(w.id)),
+  );
+  // A worker serves once all its listeners are up: the port and, when set, the metrics port.
+  const listeners = settings.metricsPort === null ? 1 : 2;
+  const listening = new Map<number, number[]>();
   cluster.on('listening', (worker, address) => {
+    const ports = [...(listening.get(worker.id) ?? []), address.port];
+    listening.set(worker.id, ports);
+    if (ports.length < listeners) return;
+    listening.delete(worker.id);
     serving.add(worker.id);
-    log.info({ worker: worker.id, pid: worker.process.pid, port: address.port }, 'worker listening');
+    log.info({ worker: worker.id, pid: worker.process.pid, port: ports.at(-1), ports }, 'worker listening');
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
@@ -59,6 +71,7 @@ export async function runWorkers(settings: Settings): Promise<number> {
   });
   process.off('SIGINT', signalled);
   process.off('SIGTERM', signalled);
+  stopCollecting();
   return exitCode;
 }
 

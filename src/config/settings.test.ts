@@ -128,6 +128,19 @@ describe('apps', () => {
     );
   });
 
+  test('REVERB_APP_* (a Laravel .env for Reverb) comes after PUSHER_APP_*', () => {
+    const reverb = { REVERB_APP_ID: 'r-id', REVERB_APP_KEY: 'r-key', REVERB_APP_SECRET: 'r-secret' };
+    assert.deepEqual(
+      loadSettings({ env: reverb }).apps.map((a) => [a.id, a.key, a.secret, a.clientEvents, a.userAuthentication]),
+      [['r-id', 'r-key', 'r-secret', true, true]],
+    );
+    assert.deepEqual(
+      loadSettings({ env: { ...reverb, PUSHER_APP_ID: 'p-id', HERALD_APP_SECRET: 'h-secret' } }).apps.map((a) => [a.id, a.key, a.secret]),
+      [['p-id', 'r-key', 'h-secret']],
+    );
+    refused({ env: { REVERB_APP_ID: 'r-id', REVERB_APP_KEY: 'r-key' } }, /REVERB_APP_\*/);
+  });
+
   test("the file's apps and the environment's app are served together", () => {
     const s = loadSettings({
       env: { HERALD_APP_ID: 'env', HERALD_APP_KEY: 'env-key', HERALD_APP_SECRET: 'env-secret' },

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { App } from '../apps/app.js';
 import { appSchema } from '../apps/app-schema.js';
 import { appStoreFileShape, appStoreSettings, type AppStoreSettings } from './app-store-settings.js';
+import { metricsFileShape, metricsSettings, type MetricsSettings } from './metrics-settings.js';
 import { operationsFileShape, operationsSettings, type OperationsOverrides, type OperationsSettings } from './operations-settings.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -29,12 +30,13 @@ const fileSchema = z
     perMessageDeflate: z.boolean().optional(),
     ...appStoreFileShape,
     ...operationsFileShape,
+    ...metricsFileShape,
   })
   .strict();
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export interface Settings extends AppStoreSettings, OperationsSettings {
+export interface Settings extends AppStoreSettings, OperationsSettings, MetricsSettings {
   readonly host: string;
   readonly port: number;
   readonly apps: readonly App[];
@@ -137,9 +139,10 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
   }
 
   const logLevel = overrides.logLevel ?? env.HERALD_LOG_LEVEL ?? file.logLevel ?? 'info';
+  const port = overrides.port ?? parse(portSchema, flags.port ?? env.HERALD_PORT ?? file.port ?? 6001, 'port');
   return {
     host: overrides.host ?? flags.host ?? env.HERALD_HOST ?? file.host ?? '0.0.0.0',
-    port: overrides.port ?? parse(portSchema, flags.port ?? env.HERALD_PORT ?? file.port ?? 6001, 'port'),
+    port,
     apps,
     activityTimeoutSeconds:
       overrides.activityTimeoutSeconds ??
@@ -158,6 +161,9 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
     ...clusterSettings(env, flags, file, overrides),
     ...stores,
     ...operationsSettings({ env, file, overrides }, parse, (message) => {
+      throw new SettingsError(message);
+    }),
+    ...metricsSettings({ env, file, overrides, mainPort: port }, parse, (message) => {
       throw new SettingsError(message);
     }),
     consoleToken:
@@ -203,15 +209,22 @@ function assertDistinctApps(apps: readonly App[]): void {
   }
 }
 
-/** The app given by HERALD_APP_* or, for a Laravel `.env`, PUSHER_APP_*. */
+/**
+ * The app given by HERALD_APP_* or, for a Laravel `.env`, PUSHER_APP_* (the
+ * `pusher` connection) or REVERB_APP_* (the `reverb` connection), so that an
+ * app's own `.env` starts Herald unchanged. Each field is taken separately.
+ */
 function appFromEnv(env: NodeJS.ProcessEnv): App | undefined {
-  const pick = (name: string) => env[`HERALD_APP_${name}`] ?? env[`PUSHER_APP_${name}`];
+  const pick = (name: string) =>
+    env[`HERALD_APP_${name}`] ??
+    env[`PUSHER_APP_${name}`] ??
+    env[`REVERB_APP_${name}`];
   const id = pick('ID');
   const key = pick('KEY');
   const secret = pick('SECRET');
   if (!id && !key && !secret) return undefined;
   if (!id || !key || !secret) {
-    throw new SettingsError('an app from the environment needs all three of HERALD_APP_ID, HERALD_APP_KEY and HERALD_APP_SECRET (or PUSHER_APP_*)');
+    throw new SettingsError('an app from the environment needs all three of HERALD_APP_ID, HERALD_APP_KEY and HERALD_APP_SECRET (or PUSHER_APP_* or REVERB_APP_*)');
   }
   return appSchema.parse({ id, key, secret, clientEvents: true, userAuthentication: true });
 }

@@ -13,7 +13,7 @@ import { HttpError } from '../protocol/errors.js';
 import { loadAsset } from './assets.js';
 import { ConsoleLiveFeed, type ConsoleMessage } from './live-feed.js';
 import type { ConsoleRelay } from './relay.js';
-import { ConsoleSessions, sessionCookie } from './session.js';
+import { type ConsoleSessions, sessionCookie } from './session.js';
 import { takeSnapshot } from './snapshot.js';
 
 export interface ConsoleDeps {
@@ -22,8 +22,8 @@ export interface ConsoleDeps {
   readonly channels: ChannelService;
   readonly activity: ActivityFeed;
   readonly log: Logger;
-  /** The admin token; null turns the console off (its paths then say how to turn it on). */
-  readonly token: string | null;
+  /** Logins with the admin token (shared with /stats, so both spend one budget); null turns the console off (its paths then say how to turn it on). */
+  readonly sessions: ConsoleSessions | null;
   readonly maxRequestBodyBytes: number;
   /** Other nodes' activity, on a cluster; NO_RELAY on a single node. */
   readonly relay: ConsoleRelay;
@@ -50,7 +50,7 @@ type Params = Record<string, string | undefined>;
  * Nothing it serves carries an app secret.
  */
 export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole {
-  const sessions = deps.token === null ? null : new ConsoleSessions(deps.token);
+  const sessions = deps.sessions;
   const openStreams = new Set<() => void>();
 
   const page = (name: string) => (_req: IncomingMessage, res: ServerResponse) => {
@@ -80,6 +80,7 @@ export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole
           if (result !== undefined) sendConsoleJson(res, 200, result);
         } catch (err) {
           if (err instanceof HttpError) {
+            if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
             sendConsoleJson(res, err.status, { error: err.message });
             return;
           }
@@ -101,7 +102,7 @@ export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole
     '/console/api/login',
     async (req, res, _params, s) => {
       const body = parseJsonObject(await readBody(req, 4096));
-      if (!s.tokenMatches(body.token)) {
+      if (!s.checkToken(body.token, req)) {
         deps.log.warn({ remoteAddress: req.socket.remoteAddress }, 'console login refused: wrong token');
         throw new HttpError('unauthorized', 'Wrong console token');
       }

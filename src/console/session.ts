@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import { HttpError } from '../protocol/errors.js';
 import { hmacSha256Hex, safeEqual } from '../protocol/signatures.js';
+import { clientKey, FailedLogins } from './failed-logins.js';
 
 export const SESSION_COOKIE = 'herald_console';
 /** How long a console login lasts before the token must be given again. */
@@ -10,13 +12,39 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
  * of it keyed by the console token. Every node sharing the token accepts it
  * (so a load balancer may send the page's requests anywhere), and changing
  * the token ends every session at once.
+ *
+ * Every token a client presents (the login, a bearer header on the console
+ * or /stats) spends the budget of its address when wrong. An address over its
+ * budget is refused (429) whatever it sends, the right token included, until
+ * its window passes: were the right token let through, refusing the wrong
+ * ones would not slow a guesser at all, since a guess that gets in is all it
+ * wants. Sessions already issued keep working meanwhile.
  */
 export class ConsoleSessions {
-  constructor(private readonly token: string) {}
+  constructor(
+    private readonly token: string,
+    private readonly failures = new FailedLogins(),
+  ) {}
 
   /** Whether `given` is the console token, compared in constant time. */
   tokenMatches(given: unknown): boolean {
     return typeof given === 'string' && safeEqual(given, this.token);
+  }
+
+  /**
+   * Whether `given`, presented by this request's client, is the console token;
+   * throws 429 (with when to retry) while the client's address is over its budget.
+   */
+  checkToken(given: unknown, req: IncomingMessage, now = Date.now()): boolean {
+    const address = clientKey(req.socket?.remoteAddress);
+    const waitMs = this.failures.retryAfterMs(address, now);
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      throw new HttpError('tooManyRequests', `Too many wrong console tokens from this address: try again in ${seconds} s`, seconds);
+    }
+    if (this.tokenMatches(given)) return true;
+    this.failures.failed(address, now);
+    return false;
   }
 
   issue(now = Date.now()): { value: string; maxAgeSeconds: number } {
@@ -24,10 +52,13 @@ export class ConsoleSessions {
     return { value: `${expiresAt}.${this.sign(expiresAt)}`, maxAgeSeconds: Math.floor(SESSION_TTL_MS / 1000) };
   }
 
-  /** True for a live session cookie, or an `Authorization: Bearer <token>` header (scripts, curl). */
+  /**
+   * True for a live session cookie, or an `Authorization: Bearer <token>`
+   * header (scripts, curl), which is checked like a login (see `checkToken`).
+   */
   authenticated(req: IncomingMessage, now = Date.now()): boolean {
     const authorization = req.headers.authorization;
-    if (authorization?.startsWith('Bearer ')) return this.tokenMatches(authorization.slice('Bearer '.length));
+    if (authorization?.startsWith('Bearer ')) return this.checkToken(authorization.slice('Bearer '.length), req, now);
     const cookie = readCookie(req.headers.cookie, SESSION_COOKIE);
     return cookie !== undefined && this.sessionValid(cookie, now);
   }

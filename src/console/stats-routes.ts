@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
 import { readBody } from '../http/body.js';
-import { sendJson } from '../api/http-api.js';
+import { sendJson } from '../http/json.js';
 import { verifySignature } from '../api/signature.js';
 import type { AppStore } from '../apps/app-store.js';
 import { MemoryCacheStore } from '../adapter/cache-store.js';
@@ -14,7 +14,7 @@ import type { LocalSubscribers } from '../adapter/local-subscribers.js';
 import { MemoryPresenceStore } from '../adapter/presence-store.js';
 import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { Connection } from '../connection/connection.js';
-import { ConsoleSessions } from './session.js';
+import type { ConsoleSessions } from './session.js';
 import { HttpError } from '../protocol/errors.js';
 import type { AppId } from '../protocol/types.js';
 import type { LocalUsers } from '../adapter/local-users.js';
@@ -29,8 +29,8 @@ export interface StatsDeps {
   readonly localUsers: LocalUsers;
   /** HTTP fallback sessions open, and ended ones still remembered; null when the fallback is off. */
   readonly httpSessions: (() => { open: number; ended: number }) | null;
-  /** The console token: with it as a bearer token, `GET /stats` shows the whole node. */
-  readonly consoleToken: string | null;
+  /** The console's logins: with its token as a bearer token, `GET /stats` shows the whole node; null when the console is off. */
+  readonly consoleSessions: ConsoleSessions | null;
   readonly log: Logger;
 }
 
@@ -79,7 +79,7 @@ export function connectionCensus(connections: Iterable<Connection>, appId?: AppI
   return { connections: count, byTransport, subscriptions, presenceMemberships, signedIn };
 }
 
-export function nodeStats(deps: Omit<StatsDeps, 'apps' | 'consoleToken' | 'log'>): NodeStats {
+export function nodeStats(deps: Omit<StatsDeps, 'apps' | 'consoleSessions' | 'log'>): NodeStats {
   const { adapter } = deps;
   const routed = deps.subscribers.size();
   const memory = process.memoryUsage();
@@ -111,12 +111,13 @@ type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
  * counts and nothing of the others.
  */
 export function registerStats(router: Router, deps: StatsDeps): void {
-  const sessions = deps.consoleToken === null ? null : new ConsoleSessions(deps.consoleToken);
+  const sessions = deps.consoleSessions;
   const answer = (res: ServerResponse, work: () => Promise<unknown>) => {
     work().then(
       (body) => sendJson(res, 200, body),
       (err: unknown) => {
         if (err instanceof HttpError) {
+          if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
           sendJson(res, err.status, { error: err.message });
           return;
         }

@@ -75,6 +75,8 @@ export class HeraldMetrics {
       name: 'herald_webhook_queue_depth',
       help: 'Webhook requests waiting in the durable queue (cluster-wide with the Redis adapter)',
       registers,
+      // Every worker of --workers reads the same cluster-wide queue: summing them would count it N times.
+      aggregator: 'max',
       async collect() {
         this.set(await probe().catch(() => Number.NaN));
       },
@@ -122,11 +124,6 @@ export class HeraldMetrics {
     res.once('close', () => stop({ status: String(res.statusCode) }));
   }
 
-  async serve(res: ServerResponse): Promise<void> {
-    const text = await this.registry.metrics();
-    res.writeHead(200, { 'content-type': this.registry.contentType, 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  }
 }
 
 /** The route pattern of an API path, so that labels do not grow with app ids, channels or users. */

@@ -97,6 +97,8 @@ export const HttpErrors = {
   payloadTooLarge: 413,
   tooManyRequests: 429,
   internal: 500,
+  /** Herald cannot answer for now (the workers' metrics could not be collected). */
+  unavailable: 503,
 } as const;
 
 export type HttpErrorName = keyof typeof HttpErrors;

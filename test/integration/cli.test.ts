@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Echo, { type EchoOptions } from 'laravel-echo';
 import Pusher from 'pusher';
 import { localOptions, PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, withTimeout } from '../helpers/wait.js';
@@ -32,7 +33,7 @@ interface LogLine {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('HERALD_') && !k.startsWith('PUSHER_')) env[k] = v;
+    if (!k.startsWith('HERALD_') && !k.startsWith('PUSHER_') && !k.startsWith('REVERB_')) env[k] = v;
   }
   return { ...env, HERALD_LOG_LEVEL: 'info', ...extra };
 }
@@ -176,6 +177,60 @@ describe('herald start', () => {
     const app = { id: 'laravel-app', key: 'laravel-key', secret: 'laravel-secret' };
     const herald = await startCli(t, { PUSHER_APP_ID: app.id, PUSHER_APP_KEY: app.key, PUSHER_APP_SECRET: app.secret });
     await assertAppServed(t, herald.port, app);
+    assert.equal(await herald.stop(), 0);
+  });
+
+  test("a Laravel app's Reverb .env (REVERB_* only): laravel-echo's reverb broadcaster gets what the back end broadcasts", async (t) => {
+    // As `php artisan install:broadcasting --reverb` writes them; REVERB_PORT is where Herald listens.
+    const reverbEnv = { REVERB_APP_ID: '483920', REVERB_APP_KEY: 'reverb-key-x8yq', REVERB_APP_SECRET: 'reverb-secret-71kd', REVERB_HOST: '127.0.0.1', REVERB_SCHEME: 'http' };
+    const herald = await startCli(t, reverbEnv);
+    const env = { ...reverbEnv, REVERB_PORT: String(herald.port) };
+
+    // config/broadcasting.php, connection `reverb`: the back end's Pusher client.
+    const backEnd = new Pusher({
+      appId: env.REVERB_APP_ID,
+      key: env.REVERB_APP_KEY,
+      secret: env.REVERB_APP_SECRET,
+      host: env.REVERB_HOST,
+      port: env.REVERB_PORT,
+      useTLS: env.REVERB_SCHEME === 'https',
+    });
+    // resources/js/echo.js as Laravel generates it, VITE_REVERB_* being copies of REVERB_*.
+    const options: EchoOptions<'reverb'> = {
+      broadcaster: 'reverb',
+      key: env.REVERB_APP_KEY,
+      wsHost: env.REVERB_HOST,
+      wsPort: Number(env.REVERB_PORT),
+      wssPort: Number(env.REVERB_PORT),
+      forceTLS: env.REVERB_SCHEME === 'https',
+      enabledTransports: ['ws', 'wss'],
+      enableStats: false,
+      Pusher: PusherJS as unknown as NonNullable<EchoOptions<'reverb'>['Pusher']>,
+      // /broadcasting/auth, answered by the back end's Pusher client as Laravel's reverb driver does.
+      authorizer: (channel) => ({
+        authorize: (socketId, done) => done(null, backEnd.authorizeChannel(socketId, channel.name)),
+      }),
+    };
+    const echo = new Echo(options);
+    t.after(() => echo.disconnect());
+
+    const shipped = new Promise<unknown>((resolve) => echo.channel('orders').listen('.order.shipped', resolve));
+    const paid = new Promise<unknown>((resolve) => echo.private('orders.7').listen('OrderPaid', resolve));
+    const pusher = echo.connector.pusher;
+    await withTimeout(
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (pusher.channel('orders')?.subscribed && pusher.channel('private-orders.7')?.subscribed) resolve();
+        };
+        pusher.connection.bind('message', check);
+        check();
+      }),
+      'Echo to subscribe to orders and private-orders.7',
+    );
+    assert.equal((await backEnd.trigger('orders', 'order.shipped', { id: 7 })).status, 200);
+    assert.equal((await backEnd.trigger('private-orders.7', 'App\\Events\\OrderPaid', { id: 7, total: 12.5 })).status, 200);
+    assert.deepEqual(await withTimeout(shipped, 'order.shipped through Echo'), { id: 7 });
+    assert.deepEqual(await withTimeout(paid, 'OrderPaid through Echo'), { id: 7, total: 12.5 });
     assert.equal(await herald.stop(), 0);
   });
 

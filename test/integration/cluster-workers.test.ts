@@ -1,4 +1,5 @@
-// `herald start --workers N`: N processes on one port that act as one server.
+// `herald start --workers N`: N processes on one port that act as one server,
+// with a metrics port of their own where a scrape shows all of them.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { apiGet, dropPrefix, redisUnavailable, spawnNode, uniquePrefix, type ChildNode } from '../helpers/cluster.js';
@@ -7,6 +8,7 @@ import { connected, nextEvent, subscribed, waitFor } from '../helpers/wait.js';
 
 const skip = (await redisUnavailable()) ?? false;
 const WORKERS = 2;
+const METRICS_TOKEN = 'workers-metrics-token-0123';
 
 /** The pids of the workers that logged they were listening. */
 function listeningPids(output: string): Set<number> {
@@ -18,12 +20,22 @@ function listeningPids(output: string): Set<number> {
   return pids;
 }
 
+/** The metrics port the workers logged (node:cluster gives them all the same one, even for port 0). */
+function metricsPorts(output: string): Set<number> {
+  return new Set([...output.matchAll(/"port":(\d+)[^\n]*"msg":"metrics listening"/g)].map((m) => Number(m[1])));
+}
+
+const value = (text: string, series: string) => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
 describe(`herald start --workers ${WORKERS}`, { skip }, () => {
   const prefix = uniquePrefix('workers');
   let server: ChildNode;
 
   before(async () => {
-    server = await spawnNode(prefix, ['--workers', String(WORKERS)]);
+    server = await spawnNode(prefix, ['--workers', String(WORKERS)], { HERALD_METRICS_PORT: '0', HERALD_METRICS_TOKEN: METRICS_TOKEN });
     await waitFor(() => listeningPids(server.output()).size === WORKERS, `${WORKERS} workers to listen`, 15_000);
   });
   after(async () => {
@@ -49,5 +61,32 @@ describe(`herald start --workers ${WORKERS}`, { skip }, () => {
       info: 'user_count,subscription_count',
     });
     assert.deepEqual(info, { occupied: true, user_count: 2, subscription_count: 6 });
+  });
+
+  test('the metrics port answers every scrape with the workers summed; /metrics is not on the main port', async (t) => {
+    const ports = metricsPorts(server.output());
+    assert.equal(ports.size, 1, `one metrics port for all workers, got ${[...ports].join(', ')}`);
+    const metricsUrl = `http://127.0.0.1:${[...ports][0]}`;
+    const scrape = async () => {
+      const res = await fetch(`${metricsUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status, 404);
+    assert.equal((await fetch(`${metricsUrl}/metrics`)).status, 401);
+    assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
+    assert.equal((await fetch(`${server.url}/ready`)).status, 200);
+
+    const clients: PusherJS[] = [];
+    for (let i = 0; i < 4; i++) clients.push(server.client(t));
+    await Promise.all(clients.map((c) => connected(c)));
+    // Whichever worker a scrape reaches and however the kernel spread the clients: the total.
+    await waitFor(async () => value(await scrape(), 'herald_connections{transport="ws"}') === 4, 'the metrics to count the 4 clients');
+    for (let i = 0; i < 6; i++) {
+      const text = await scrape();
+      assert.equal(value(text, 'herald_connections{transport="ws"}'), 4);
+      // Summed by the primary: a process start time means nothing for several processes, and is left out.
+      assert.equal(value(text, 'herald_process_start_time_seconds'), undefined);
+    }
   });
 });

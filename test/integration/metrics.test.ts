@@ -56,3 +56,61 @@ test('metrics show the connections, subscriptions, events and traffic a test pro
   await waitFor(async () => value(await scrape(h.url), 'herald_connections{transport="ws"}') === 1, 'the closed connection to be counted');
   assert.equal(value(await scrape(h.url), 'herald_subscriptions'), 1);
 });
+
+const METRICS_TOKEN = 'a-metrics-token-for-prometheus';
+
+test('with a metrics token, /metrics answers 401 without it or with a wrong one, and 200 with it', async (t) => {
+  const h = await startHerald({ overrides: { metricsToken: METRICS_TOKEN } });
+  t.after(() => h.close());
+  const get = (authorization?: string) => fetch(`${h.url}/metrics`, { headers: authorization === undefined ? {} : { authorization } });
+
+  for (const authorization of [undefined, 'Bearer wrong-token-wrong-token', `Bearer ${METRICS_TOKEN}x`, `Basic ${METRICS_TOKEN}`, METRICS_TOKEN]) {
+    const refused = await get(authorization);
+    assert.equal(refused.status, 401, `authorization: ${authorization}`);
+    assert.equal(refused.headers.get('www-authenticate'), 'Bearer realm="herald metrics"');
+    const body = (await refused.json()) as { error: string };
+    assert.match(body.error, /metrics token/);
+    assert.ok(!body.error.includes(METRICS_TOKEN), 'the token is never echoed');
+  }
+  const ok = await get(`Bearer ${METRICS_TOKEN}`);
+  assert.equal(ok.status, 200);
+  assert.match(await ok.text(), /^herald_connections\{transport="ws"\} 0$/m);
+  // Health and readiness stay open: load balancers have no token.
+  assert.equal((await fetch(`${h.url}/health`)).status, 200);
+  assert.equal((await fetch(`${h.url}/ready`)).status, 200);
+});
+
+test('with a metrics port, /metrics is served there only; /health and /ready are on both ports', async (t) => {
+  const h = await startHerald({ overrides: { metricsPort: 0, metricsToken: METRICS_TOKEN } });
+  t.after(() => h.close());
+  const metricsPort = h.herald.metricsPort;
+  assert.ok(metricsPort !== null && metricsPort !== h.port, `a metrics port of its own, got ${metricsPort}`);
+  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
+  const auth = { authorization: `Bearer ${METRICS_TOKEN}` };
+
+  const onMain = await fetch(`${h.url}/metrics`, { headers: auth });
+  assert.equal(onMain.status, 404);
+  assert.deepEqual(await onMain.json(), { error: 'Not found' });
+  assert.equal((await fetch(`${metricsUrl}/metrics`)).status, 401);
+  for (const url of [h.url, metricsUrl]) {
+    assert.deepEqual(await (await fetch(`${url}/health`)).json(), { status: 'ok' });
+    assert.deepEqual(await (await fetch(`${url}/ready`)).json(), { status: 'ready' });
+  }
+  // Nothing else is served on the metrics port: not the API, the console, the stats or WebSockets.
+  for (const path of ['/', `/apps/${APP.id}/channels`, '/stats', '/console', '/app/test-key']) {
+    assert.equal((await fetch(`${metricsUrl}${path}`)).status, 404, path);
+  }
+
+  // The metrics port counts what happens on the main port.
+  const client = h.client(t);
+  await connected(client);
+  const text = await (await fetch(`${metricsUrl}/metrics`, { headers: auth })).text();
+  assert.equal(value(text, 'herald_connections{transport="ws"}'), 1);
+});
+
+test('without a token or a metrics port (the default), /metrics is open on the main port', async (t) => {
+  const h = await startHerald();
+  t.after(() => h.close());
+  assert.equal(h.herald.metricsPort, null);
+  assert.equal((await fetch(`${h.url}/metrics`)).status, 200);
+});
