@@ -6,10 +6,9 @@ import type { FrameHandler } from '../handlers/frame-handler.js';
 import type { ActivityFeed } from '../observability/activity.js';
 import type { Logger } from '../observability/logger.js';
 import type { TrafficCounters } from '../observability/metrics.js';
-import { SocketError } from '../protocol/errors.js';
-import { encodeFrame } from '../protocol/frames.js';
+import { quoted, SocketError } from '../protocol/errors.js';
 import { newSocketId } from '../protocol/socket-id.js';
-import { Connection } from './connection.js';
+import { Connection, sendSocketError } from './connection.js';
 import type { ConnectionRegistry } from './connection-registry.js';
 import type { ConnectRequest, Transport } from './transport.js';
 
@@ -42,13 +41,12 @@ export class Gateway {
       app = await this.admit(request, found);
     } catch (err) {
       if (!(err instanceof SocketError)) throw err;
-      transport.send(encodeFrame('pusher:error', { code: err.code, message: err.message }));
-      transport.close(err.code ?? 4000, err.message);
+      sendSocketError(transport, err);
       // Debug, not info: a storm of refused connections must not become a storm of log lines; metrics count them.
       this.log.debug({ code: err.code, reason: err.message, transport: transport.kind }, 'connection refused');
       this.activity.emit('connection_refused', {
         appId: found.app?.id ?? null,
-        appKey: request.appKey?.slice(0, 60) ?? null,
+        appKey: request.appKey === null ? null : quoted(request.appKey),
         code: err.code,
         transport: transport.kind,
       });
@@ -87,17 +85,17 @@ export class Gateway {
       throw new SocketError('noProtocolVersion', 'No protocol version supplied: add ?protocol=7');
     }
     if (!/^\d+$/.test(protocol)) {
-      throw new SocketError('invalidVersionFormat', `Invalid version string format: '${protocol.slice(0, 20)}'`);
+      throw new SocketError('invalidVersionFormat', `Invalid version string format: '${quoted(protocol, 20)}'`);
     }
     if (!SUPPORTED_PROTOCOLS.has(Number(protocol))) {
-      throw new SocketError('unsupportedProtocol', `Unsupported protocol version ${protocol}: this server speaks protocol 7`);
+      throw new SocketError('unsupportedProtocol', `Unsupported protocol version ${quoted(protocol, 20)}: this server speaks protocol 7`);
     }
     const app = await this.apps.findByKey(request.appKey);
-    if (!app) throw new SocketError('appNotFound', `App key ${request.appKey.slice(0, 60)} not in this cluster`);
+    if (!app) throw new SocketError('appNotFound', `App key ${quoted(request.appKey)} not in this cluster`);
     found.app = app;
     if (!app.enabled) throw new SocketError('appDisabled', 'Application disabled');
     if (!originAllowed(request.origin, app.allowedOrigins)) {
-      throw new SocketError('unauthorized', `Origin ${request.origin ?? ''} is not allowed to connect to this app`);
+      throw new SocketError('unauthorized', `Origin ${quoted(request.origin ?? '')} is not allowed to connect to this app`);
     }
     if (app.maxConnections !== null && (await this.adapter.connectionCount(app.id)) >= app.maxConnections) {
       throw new SocketError('overConnectionQuota', `Application is over its connection quota (${app.maxConnections})`);
