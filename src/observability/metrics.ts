@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TransportKind } from '../connection/transport.js';
+import { SocketErrors } from '../protocol/errors.js';
 import type { ActivityFeed } from './activity.js';
 
 /** Frames and bytes through client connections, counted where every transport passes. */
@@ -50,6 +51,7 @@ export class HeraldMetrics {
   private readonly subscriptions: Gauge;
   private readonly events: Counter<'source'>;
   private readonly slowConsumersCut: Counter<'transport'>;
+  private readonly connectionsRefused: Counter<'code'>;
   private queueDepth: QueueDepthProbe = async () => 0;
 
   constructor() {
@@ -63,6 +65,13 @@ export class HeraldMetrics {
       name: 'herald_slow_consumers_cut_total',
       help: 'Clients closed (4100) for not reading their messages, by transport',
       labelNames: ['transport'],
+      registers,
+    });
+    // Labelled by the catalog's codes only, so the series stay few whatever clients send.
+    this.connectionsRefused = new Counter({
+      name: 'herald_connections_refused_total',
+      help: 'Clients refused before they had a connection (pusher:error, then close), by code',
+      labelNames: ['code'],
       registers,
     });
     const traffic = this.traffic;
@@ -128,7 +137,8 @@ export class HeraldMetrics {
       activity.on('client_event_rate_limited', () => this.rateLimitRejections.inc({ action: 'client_event' })),
       // 4004: the app is over its connection quota.
       activity.on('connection_refused', ({ code }) => {
-        if (code === 4004) this.rateLimitRejections.inc({ action: 'connection' });
+        this.connectionsRefused.inc({ code: String(code) });
+        if (code === SocketErrors.overConnectionQuota.code) this.rateLimitRejections.inc({ action: 'connection' });
       }),
       activity.on('slow_consumer_cut', ({ transport }) => this.slowConsumersCut.inc({ transport })),
     ];

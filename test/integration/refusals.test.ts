@@ -98,6 +98,15 @@ describe('refusals of long input', () => {
     );
   });
 
+  test('every refusal is counted in the metrics by its code', async () => {
+    const text = await (await fetch(`${h.url}/metrics`)).text();
+    const counted = (code: number) => Number(new RegExp(`^herald_connections_refused_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    for (const code of new Set(longInputs.map((i) => i.code))) {
+      assert.equal(counted(code), refused.filter((r) => r.code === code).length, `code ${code}`);
+    }
+    assert.ok(counted(4007) >= 2);
+  });
+
   test('the server still admits a well-formed client', async (t) => {
     const socket = rawSocket(h.port, t);
     await socket.nextEvent('pusher:connection_established');
