@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { DEFAULT_MAX_CHANNELS_PER_CONNECTION } from '../apps/app-schema.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import { DEVELOPMENT_APP, loadSettings, SettingsError } from './settings.js';
 
@@ -59,6 +60,8 @@ describe('defaults', () => {
         maxEventPayloadBytes: ProtocolLimits.eventPayloadBytes,
         clientEventsPerSecond: ProtocolLimits.clientEventsPerSecond,
         maxChannelsPerEvent: ProtocolLimits.channelsPerEvent,
+        maxChannelsPerConnection: DEFAULT_MAX_CHANNELS_PER_CONNECTION,
+        maxConnectionsPerAddress: null,
         backendEventsPerSecond: null,
         apiRequestsPerSecond: null,
         allowedOrigins: [],

@@ -86,6 +86,8 @@ export const SubscriptionErrors = {
   forbidden: { type: 'AuthError', status: 403 },
   invalidChannel: { type: 'InvalidChannel', status: 400 },
   memberLimit: { type: 'LimitReached', status: 4100 },
+  // 429, not 4100 (retry later): waiting does not help, the client must unsubscribe from another channel first.
+  channelLimit: { type: 'LimitReached', status: 429 },
   presenceDataInvalid: { type: 'InvalidPresenceData', status: 400 },
 } as const satisfies Record<string, { type: string; status: number }>;
 
