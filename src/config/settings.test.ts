@@ -224,3 +224,15 @@ test('WebSocket compression is off unless turned on, by the environment or the f
   assert.equal(loadSettings({ env: { HERALD_PERMESSAGE_DEFLATE: 'false' }, flags: { config: configFile({ perMessageDeflate: true }) } }).perMessageDeflate, false);
   refused({ env: { HERALD_PERMESSAGE_DEFLATE: 'yes' } }, /invalid permessage-deflate/);
 });
+
+test('connections per client address: no limit unless set, by the environment or the file', () => {
+  assert.equal(loadSettings({ env: {} }).maxConnectionsPerAddress, null);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: '200' } }).maxConnectionsPerAddress, 200);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'none' } }).maxConnectionsPerAddress, null);
+  assert.equal(loadSettings({ env: {}, flags: { config: configFile({ maxConnectionsPerAddress: 50 }) } }).maxConnectionsPerAddress, 50);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'none' }, flags: { config: configFile({ maxConnectionsPerAddress: 50 }) } }).maxConnectionsPerAddress, null);
+  for (const wrong of ['0', '-1', '1.5', 'lots']) {
+    refused({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: wrong } }, /invalid max connections per address/);
+  }
+  refused({ env: {}, flags: { config: configFile({ maxConnectionsPerAddress: 0 }) } }, /maxConnectionsPerAddress/);
+});

@@ -41,6 +41,12 @@ export class Connection {
   pingedAt: number | null = null;
   closed = false;
   readonly openedAt = Date.now();
+  /**
+   * The client's address as its transport saw it when the connection was
+   * made: kept, because a closed socket no longer knows it, and the
+   * registry must uncount it from the same address it counted it under.
+   */
+  readonly remoteAddress: string | undefined;
 
   private clientEventWindowStart = 0;
   private clientEventsInWindow = 0;
@@ -55,14 +61,12 @@ export class Connection {
     private readonly transport: Transport,
     /** Counts frames sent, for the metrics; shared by every connection of the node. */
     private readonly traffic?: TrafficCounters,
-  ) {}
+  ) {
+    this.remoteAddress = transport.remoteAddress;
+  }
 
   get transportKind(): Transport['kind'] {
     return this.transport.kind;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.transport.remoteAddress;
   }
 
   /** Writes an already encoded frame. */

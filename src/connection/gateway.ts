@@ -14,9 +14,15 @@ import type { ConnectRequest, Transport } from './transport.js';
 
 const SUPPORTED_PROTOCOLS = new Set([5, 6, 7]);
 
+/** Node-wide admission limits (an app's own are in the App). */
+export interface GatewayLimits {
+  /** Connections one client address may have open on this node, to all apps together; null for no limit. */
+  readonly maxConnectionsPerAddress: number | null;
+}
+
 /**
  * Where every transport hands over a new client: admission checks (app,
- * protocol version, origin, quota), `connection_established`, and the
+ * protocol version, origin, quotas), `connection_established`, and the
  * wiring of its frames and its end. Transports only move bytes.
  */
 export class Gateway {
@@ -28,6 +34,7 @@ export class Gateway {
     private readonly activity: ActivityFeed,
     private readonly log: Logger,
     private readonly activityTimeoutSeconds: number,
+    private readonly limits: GatewayLimits,
     /** Frames and bytes in and out, for the metrics; nothing is counted without it. */
     private readonly traffic?: TrafficCounters,
   ) {}
@@ -39,6 +46,10 @@ export class Gateway {
     const found: { app?: App } = {};
     try {
       app = await this.admit(request, found);
+      // Checked here, with no wait between the check and the registry's count
+      // of this connection: clients from one address admitted meanwhile are
+      // already counted, so a burst of them cannot all slip under the limit.
+      this.admitFromAddress(app, transport.remoteAddress);
     } catch (err) {
       if (!(err instanceof SocketError)) throw err;
       sendSocketError(transport, err);
@@ -74,6 +85,20 @@ export class Gateway {
       this.activity.emit('connection_closed', { appId: conn.app.id, socketId: conn.socketId, transport: conn.transportKind });
       this.log.debug({ appId: conn.app.id, socketId: conn.socketId }, 'connection closed');
     });
+  }
+
+  /** The per-address limits (node-wide, then the app's); only this node's connections count. */
+  private admitFromAddress(app: App, address: string | undefined): void {
+    // No address: the socket is already gone, and the connection with it.
+    if (address === undefined) return;
+    const nodeLimit = this.limits.maxConnectionsPerAddress;
+    if (nodeLimit !== null && this.connections.countFrom(address) >= nodeLimit) {
+      throw new SocketError('overConnectionQuota', `Too many connections from one address: this server allows ${nodeLimit} per client address (HERALD_MAX_CONNECTIONS_PER_ADDRESS)`);
+    }
+    const appLimit = app.maxConnectionsPerAddress;
+    if (appLimit !== null && this.connections.countFrom(address, app.id) >= appLimit) {
+      throw new SocketError('overConnectionQuota', `Too many connections from one address: this app allows ${appLimit} per client address (maxConnectionsPerAddress)`);
+    }
   }
 
   private async admit(request: ConnectRequest, found: { app?: App }): Promise<App> {
