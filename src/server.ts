@@ -91,7 +91,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       : new LocalAdapter(subscribers, (appId) => connections.count(appId), localUsers);
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
-  const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, metrics.traffic);
+  const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, { maxConnectionsPerAddress: settings.maxConnectionsPerAddress }, metrics.traffic);
   const websockets = new WebSocketTransportServer(
     gateway,
     log,

@@ -18,6 +18,8 @@ const APP: App = {
   maxEventPayloadBytes: 10240,
   clientEventsPerSecond: 10,
   maxChannelsPerEvent: 100,
+  maxChannelsPerConnection: 500,
+  maxConnectionsPerAddress: null,
   backendEventsPerSecond: null,
   apiRequestsPerSecond: null,
   allowedOrigins: [],

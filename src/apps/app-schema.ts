@@ -13,6 +13,14 @@ const webhookTargetSchema = z
   })
   .strict();
 
+/**
+ * Channels one connection may be subscribed to at once. Pusher sets no limit;
+ * this one only bounds what a single socket can make the server hold (each
+ * subscription keeps a few hundred bytes), far above what a real page
+ * subscribes to (a handful, a few dozen for a busy dashboard).
+ */
+export const DEFAULT_MAX_CHANNELS_PER_CONNECTION = 500;
+
 /** Switches and limits of an app, with the defaults an app gets when it does not say. */
 export const appOptionsShape = {
   enabled: z.boolean().default(true),
@@ -23,6 +31,8 @@ export const appOptionsShape = {
   maxEventPayloadBytes: z.number().int().positive().default(ProtocolLimits.eventPayloadBytes),
   clientEventsPerSecond: z.number().int().positive().default(ProtocolLimits.clientEventsPerSecond),
   maxChannelsPerEvent: z.number().int().positive().default(ProtocolLimits.channelsPerEvent),
+  maxChannelsPerConnection: z.number().int().positive().default(DEFAULT_MAX_CHANNELS_PER_CONNECTION),
+  maxConnectionsPerAddress: z.number().int().positive().nullable().default(null),
   backendEventsPerSecond: z.number().int().positive().nullable().default(null),
   apiRequestsPerSecond: z.number().int().positive().nullable().default(null),
   allowedOrigins: z.array(z.string().min(1)).default([]),

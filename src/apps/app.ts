@@ -19,6 +19,10 @@ export interface App {
   readonly clientEventsPerSecond: number;
   /** Channels one event from the HTTP API may target (400 beyond). */
   readonly maxChannelsPerEvent: number;
+  /** Channels one connection may be subscribed to at once (`pusher:subscription_error` beyond, the connection kept). */
+  readonly maxChannelsPerConnection: number;
+  /** Open connections to this app from one client address on one node (4004 beyond); null for no limit. */
+  readonly maxConnectionsPerAddress: number | null;
   /** Events the HTTP API may publish per second, one per channel an event goes to (429 beyond); null for no limit. */
   readonly backendEventsPerSecond: number | null;
   /** Signed HTTP API requests per second, of any kind (429 beyond); null for no limit. */

@@ -40,6 +40,12 @@ export class ChannelService {
     const app = conn.app;
     const kind = channelKind(channel);
     const already = conn.channels.has(channel);
+    if (!already && conn.channels.size >= app.maxChannelsPerConnection) {
+      throw new SubscriptionError(
+        'channelLimit',
+        `cannot subscribe to ${channel}: this connection is already subscribed to ${conn.channels.size} channels, the most this app allows (maxChannelsPerConnection ${app.maxChannelsPerConnection}); unsubscribe from one first`,
+      );
+    }
 
     if (member) {
       if (!already) {

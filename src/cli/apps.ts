@@ -28,7 +28,8 @@ OPTIONS (none means no limit):
   --max-connections N|none           --max-presence-members N
   --max-event-payload-bytes N        --client-events-per-second N
   --max-channels-per-event N         --backend-events-per-second N|none
-  --api-requests-per-second N|none   --subscription-count-events true|false`;
+  --api-requests-per-second N|none   --subscription-count-events true|false
+  --max-channels-per-connection N    --max-connections-per-address N|none`;
 
 const STORE_OPTIONS = {
   config: { type: 'string' },
@@ -51,6 +52,8 @@ const APP_OPTIONS = {
   'backend-events-per-second': { type: 'string' },
   'api-requests-per-second': { type: 'string' },
   'subscription-count-events': { type: 'string' },
+  'max-channels-per-connection': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
 } as const;
 
 /** A problem with what the user asked for: printed as it is, exit code 1. */
@@ -187,6 +190,8 @@ function appChanges(flags: Record<string, string | boolean | undefined>): AppCha
   assign(changes, 'backendEventsPerSecond', limit('backend-events-per-second'));
   assign(changes, 'apiRequestsPerSecond', limit('api-requests-per-second'));
   assign(changes, 'subscriptionCountEvents', bool('subscription-count-events'));
+  assign(changes, 'maxChannelsPerConnection', count('max-channels-per-connection'));
+  assign(changes, 'maxConnectionsPerAddress', limit('max-connections-per-address'));
   const origins = str(flags['allowed-origins']);
   if (origins !== undefined) changes.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '');
   return changes;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { DEFAULT_MAX_CHANNELS_PER_CONNECTION } from '../apps/app-schema.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import { DEVELOPMENT_APP, loadSettings, SettingsError } from './settings.js';
 
@@ -59,6 +60,8 @@ describe('defaults', () => {
         maxEventPayloadBytes: ProtocolLimits.eventPayloadBytes,
         clientEventsPerSecond: ProtocolLimits.clientEventsPerSecond,
         maxChannelsPerEvent: ProtocolLimits.channelsPerEvent,
+        maxChannelsPerConnection: DEFAULT_MAX_CHANNELS_PER_CONNECTION,
+        maxConnectionsPerAddress: null,
         backendEventsPerSecond: null,
         apiRequestsPerSecond: null,
         allowedOrigins: [],
@@ -233,4 +236,16 @@ test('WebSocket compression is off unless turned on, by the environment or the f
   assert.equal(loadSettings({ env: {}, flags: { config: configFile({ perMessageDeflate: true }) } }).perMessageDeflate, true);
   assert.equal(loadSettings({ env: { HERALD_PERMESSAGE_DEFLATE: 'false' }, flags: { config: configFile({ perMessageDeflate: true }) } }).perMessageDeflate, false);
   refused({ env: { HERALD_PERMESSAGE_DEFLATE: 'yes' } }, /invalid permessage-deflate/);
+});
+
+test('connections per client address: no limit unless set, by the environment or the file', () => {
+  assert.equal(loadSettings({ env: {} }).maxConnectionsPerAddress, null);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: '200' } }).maxConnectionsPerAddress, 200);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'none' } }).maxConnectionsPerAddress, null);
+  assert.equal(loadSettings({ env: {}, flags: { config: configFile({ maxConnectionsPerAddress: 50 }) } }).maxConnectionsPerAddress, 50);
+  assert.equal(loadSettings({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: 'none' }, flags: { config: configFile({ maxConnectionsPerAddress: 50 }) } }).maxConnectionsPerAddress, null);
+  for (const wrong of ['0', '-1', '1.5', 'lots']) {
+    refused({ env: { HERALD_MAX_CONNECTIONS_PER_ADDRESS: wrong } }, /invalid max connections per address/);
+  }
+  refused({ env: {}, flags: { config: configFile({ maxConnectionsPerAddress: 0 }) } }, /maxConnectionsPerAddress/);
 });

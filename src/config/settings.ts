@@ -28,11 +28,15 @@ const fileSchema = z
     workers: z.number().int().positive().optional(),
     maxBufferedBytes: z.number().int().min(MIN_BUFFERED_BYTES).optional(),
     perMessageDeflate: z.boolean().optional(),
+    maxConnectionsPerAddress: z.number().int().positive().nullable().optional(),
     ...appStoreFileShape,
     ...operationsFileShape,
     ...metricsFileShape,
   })
   .strict();
+
+/** A connection limit from the environment or the file: a whole number above 0, or `none` (or nothing) for no limit. */
+const connectionLimitSchema = z.union([z.literal('none').transform(() => null), z.null(), z.coerce.number().int().positive()]);
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -57,6 +61,12 @@ export interface Settings extends AppStoreSettings, OperationsSettings, MetricsS
    * frame for every subscriber, where uncompressed a broadcast is framed once.
    */
   readonly perMessageDeflate: boolean;
+  /**
+   * Connections one client address may have open on this node, all apps
+   * together (4004 beyond); null for no limit. Counted per node, by the
+   * address the connection comes from: behind a proxy that is the proxy's.
+   */
+  readonly maxConnectionsPerAddress: number | null;
   /** True when no app was configured and the development app is in use. */
   readonly usingDevelopmentApp: boolean;
   /** pusher-js's HTTP fallback transports (xhr_streaming, xhr_polling), served on the same port. */
@@ -156,6 +166,10 @@ export function loadSettings({ env: rawEnv = process.env, flags = {}, overrides 
       parse(z.coerce.number().int().min(MIN_BUFFERED_BYTES), env.HERALD_MAX_BUFFERED_BYTES ?? file.maxBufferedBytes ?? 8 * 1024 * 1024, 'max buffered bytes'),
     perMessageDeflate:
       overrides.perMessageDeflate ?? parse(z.enum(['true', 'false']), env.HERALD_PERMESSAGE_DEFLATE ?? String(file.perMessageDeflate ?? false), 'permessage-deflate') === 'true',
+    maxConnectionsPerAddress:
+      overrides.maxConnectionsPerAddress !== undefined
+        ? overrides.maxConnectionsPerAddress
+        : parse(connectionLimitSchema, env.HERALD_MAX_CONNECTIONS_PER_ADDRESS ?? file.maxConnectionsPerAddress ?? null, 'max connections per address'),
     usingDevelopmentApp,
     httpFallback: { ...DEFAULT_HTTP_FALLBACK, enabled: env.HERALD_HTTP_FALLBACK !== 'false', ...overrides.httpFallback },
     ...clusterSettings(env, flags, file, overrides),

@@ -5,6 +5,19 @@ import type { ChannelName, PresenceMember, SocketId, UserId } from '../protocol/
 import type { TrafficCounters } from './traffic.js';
 import type { Transport } from './transport.js';
 
+/**
+ * How a client learns of an error, admitted or not: `pusher:error` with the
+ * code and message, then, when the error is fatal, the close with the same
+ * code. Connection.sendError and the gateway's refusals (which have no
+ * Connection yet, only a transport) both come here, so a refusal can never
+ * close differently from the error it reports.
+ */
+export function sendSocketError(to: Pick<Transport, 'send' | 'close'>, error: SocketError): void {
+  to.send(encodeFrame('pusher:error', { code: error.code, message: error.message }));
+  // Every fatal error of the catalog has a code (a unit test says so).
+  if (error.behaviour === 'close' && error.code !== null) to.close(error.code, error.message);
+}
+
 /** A user a connection signed in as (`pusher:signin`). */
 export interface SignedInUser {
   readonly id: UserId;
@@ -28,6 +41,12 @@ export class Connection {
   pingedAt: number | null = null;
   closed = false;
   readonly openedAt = Date.now();
+  /**
+   * The client's address as its transport saw it when the connection was
+   * made: kept, because a closed socket no longer knows it, and the
+   * registry must uncount it from the same address it counted it under.
+   */
+  readonly remoteAddress: string | undefined;
 
   private clientEventWindowStart = 0;
   private clientEventsInWindow = 0;
@@ -42,14 +61,12 @@ export class Connection {
     private readonly transport: Transport,
     /** Counts frames sent, for the metrics; shared by every connection of the node. */
     private readonly traffic?: TrafficCounters,
-  ) {}
+  ) {
+    this.remoteAddress = transport.remoteAddress;
+  }
 
   get transportKind(): Transport['kind'] {
     return this.transport.kind;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.transport.remoteAddress;
   }
 
   /** Writes an already encoded frame. */
@@ -65,15 +82,14 @@ export class Connection {
 
   /** Reports an error as `pusher:error`, closing the connection when the error says so. */
   sendError(error: SocketError): void {
-    this.sendEvent('pusher:error', { code: error.code, message: error.message });
-    if (error.behaviour === 'close') this.close(error.code ?? 4000, error.message);
+    sendSocketError(this, error);
   }
 
+  /** Any reason: the transport fits it to what its close frame can carry. */
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    // WebSocket close reasons are limited to 123 bytes.
-    this.transport.close(code, Buffer.byteLength(reason) > 120 ? reason.slice(0, 60) : reason);
+    this.transport.close(code, reason);
   }
 
   /** Any frame from the client proves it is alive. */

@@ -5,8 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TrafficCounters } from '../connection/traffic.js';
-import type { TransportKind } from '../protocol/types.js';
 import type { ActivityFeed } from '../events/domain-events.js';
+import { SocketErrors } from '../protocol/errors.js';
+import type { TransportKind } from '../protocol/types.js';
 
 /** What the webhook queue reports when scraped. */
 export type QueueDepthProbe = () => Promise<number>;
@@ -26,6 +27,7 @@ export class HeraldMetrics {
   private readonly subscriptions: Gauge;
   private readonly events: Counter<'source'>;
   private readonly slowConsumersCut: Counter<'transport'>;
+  private readonly connectionsRefused: Counter<'code'>;
   private queueDepth: QueueDepthProbe = async () => 0;
 
   constructor() {
@@ -39,6 +41,13 @@ export class HeraldMetrics {
       name: 'herald_slow_consumers_cut_total',
       help: 'Clients closed (4100) for not reading their messages, by transport',
       labelNames: ['transport'],
+      registers,
+    });
+    // Labelled by the catalog's codes only, so the series stay few whatever clients send.
+    this.connectionsRefused = new Counter({
+      name: 'herald_connections_refused_total',
+      help: 'Clients refused before they had a connection (pusher:error, then close), by code',
+      labelNames: ['code'],
       registers,
     });
     const traffic = this.traffic;
@@ -106,7 +115,8 @@ export class HeraldMetrics {
       activity.on('client_event_rate_limited', () => this.rateLimitRejections.inc({ action: 'client_event' })),
       // 4004: the app is over its connection quota.
       activity.on('connection_refused', ({ code }) => {
-        if (code === 4004) this.rateLimitRejections.inc({ action: 'connection' });
+        this.connectionsRefused.inc({ code: String(code) });
+        if (code === SocketErrors.overConnectionQuota.code) this.rateLimitRejections.inc({ action: 'connection' });
       }),
       activity.on('slow_consumer_cut', ({ transport }) => this.slowConsumersCut.inc({ transport })),
     ];

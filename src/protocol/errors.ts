@@ -55,6 +55,19 @@ export class SocketError extends Error {
   }
 }
 
+/**
+ * Client input quoted in an error message, shortened to `maxChars` (never
+ * inside a character): enough to recognise it, and a refusal's answer stays
+ * small whatever the client sent (an Origin header can be kilobytes).
+ */
+export function quoted(input: string, maxChars = 60): string {
+  if (input.length <= maxChars) return input;
+  let end = maxChars;
+  // Do not keep half of a surrogate pair.
+  if (/[\ud800-\udbff]/.test(input[end - 1] ?? '')) end--;
+  return `${input.slice(0, end)}…`;
+}
+
 /** Close codes the server uses for WebSocket-level reasons (not Pusher errors). */
 export const CloseCodes = {
   normal: 1000,
@@ -73,6 +86,8 @@ export const SubscriptionErrors = {
   forbidden: { type: 'AuthError', status: 403 },
   invalidChannel: { type: 'InvalidChannel', status: 400 },
   memberLimit: { type: 'LimitReached', status: 4100 },
+  // 429, not 4100 (retry later): waiting does not help, the client must unsubscribe from another channel first.
+  channelLimit: { type: 'LimitReached', status: 429 },
   presenceDataInvalid: { type: 'InvalidPresenceData', status: 400 },
 } as const satisfies Record<string, { type: string; status: number }>;
 

@@ -7,9 +7,9 @@ import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
-import { SocketErrors } from '../protocol/errors.js';
+import { CloseCodes, SocketErrors } from '../protocol/errors.js';
 import { splitTarget } from '../protocol/request-target.js';
-import { textFrame } from './websocket-frame.js';
+import { fitCloseReason, textFrame } from './websocket-frame.js';
 
 const APP_PATH = /^\/app\/([^/?]+)\/?$/;
 
@@ -108,7 +108,8 @@ class WebSocketTransport implements Transport {
 
   close(code: number, reason: string): void {
     if (this.ws.readyState === this.ws.CLOSED || this.ws.readyState === this.ws.CLOSING) return;
-    this.ws.close(code, reason);
+    // The limit of a close frame is this transport's business: callers pass their error's message whatever its length.
+    this.ws.close(code, fitCloseReason(reason));
   }
 
   private cutSlowConsumer(buffered: number): void {
@@ -189,7 +190,7 @@ export class WebSocketTransportServer {
       conn = await this.gateway.open(transport, { appKey, query, origin: req.headers.origin });
     } catch (err) {
       this.log.error({ err }, 'accepting a connection failed');
-      ws.close(1011, 'internal error');
+      ws.close(CloseCodes.serverError, 'internal error');
     }
     if (!conn || ws.readyState !== ws.OPEN) {
       // Refused or gone: whatever it still sends while closing is dropped, not kept.

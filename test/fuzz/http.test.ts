@@ -42,15 +42,30 @@ function send(port: number, method: string, path: string, headers: Record<string
   });
 }
 
+/** Far past every name limit: ASCII, or two-, three- and four-byte characters. */
+const longText = (minLength: number, maxLength: number) =>
+  fc.oneof(
+    fc.string({ minLength, maxLength }),
+    fc.constantFrom('é', '鍵', '🎉', 'x').chain((char) => fc.integer({ min: minLength, max: maxLength }).map((n) => char.repeat(n))),
+  );
+
 const segment = fc.oneof(
   fc.constantFrom('apps', 'test-app', 'events', 'batch_events', 'channels', 'users', 'terminate_connections', 'stats', 'app', 'test-key', 'xhr', 'xhr_send', 'xhr_streaming', 'pusher', '..', '%', '%zz', '%E2%82', '%00'),
   fc.string({ maxLength: 20 }).map((s) => encodeURIComponent(s)),
   fc.stringMatching(/^[a-zA-Z0-9._~!$&'()*+,;=:@-]{1,12}$/),
+  // Long app keys, channel names, user ids and session parts.
+  longText(60, 400).map((s) => encodeURIComponent(s)),
 );
 const path = fc.array(segment, { maxLength: 7 }).map((parts) => `/${parts.join('/')}`);
 const queryPair = fc.tuple(
   fc.oneof(fc.constantFrom('auth_key', 'auth_timestamp', 'auth_signature', 'auth_version', 'body_md5', 'info', 'filter_by_prefix', 'protocol'), fc.string({ maxLength: 10 })),
-  fc.oneof(fc.constantFrom('test-key', '1.0', String(Math.floor(Date.now() / 1000)), 'user_count', 'presence-', '7'), fc.string({ maxLength: 30 })),
+  fc.oneof(
+    fc.constantFrom('test-key', '1.0', String(Math.floor(Date.now() / 1000)), 'user_count', 'presence-', '7'),
+    fc.string({ maxLength: 30 }),
+    // A protocol version of hundreds of digits, a long prefix or key.
+    fc.integer({ min: 60, max: 1000 }).map((n) => '7'.repeat(n)),
+    longText(60, 400),
+  ),
 );
 const query = fc.array(queryPair, { maxLength: 6 }).map((pairs) => (pairs.length ? `?${pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : ''));
 const method = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'HEAD');
@@ -58,7 +73,12 @@ const headerValue = fc.stringMatching(/^[\x20-\x7e]{0,40}$/);
 const headers = fc.record(
   {
     'content-type': fc.oneof(fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded'), headerValue),
-    origin: fc.oneof(fc.constantFrom('https://example.com', 'null'), headerValue),
+    // A header carries Latin-1 at most: é is two bytes once read as UTF-8.
+    origin: fc.oneof(
+      fc.constantFrom('https://example.com', 'null'),
+      headerValue,
+      fc.integer({ min: 100, max: 4000 }).chain((n) => fc.constantFrom('x', 'é').map((char) => `https://${char.repeat(n)}.example`)),
+    ),
     authorization: fc.oneof(fc.constant('Bearer wrong-token-wrong-token'), headerValue),
     cookie: headerValue,
   },
@@ -82,7 +102,7 @@ describe('fuzz: HTTP requests against a running Herald', () => {
   test('every request gets a documented status, never a 500, and the API keeps working', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(method, fc.oneof(path, fc.constantFrom('/apps/test-app/events', '/apps/test-app/channels', '/pusher/app/test-key/1/abcdefgh/xhr_send', '/stats')), query, headers, body, async (m, p, q, hs, b) => {
+      fc.asyncProperty(method, fc.oneof(path, fc.constantFrom('/apps/test-app/events', '/apps/test-app/channels', '/pusher/app/test-key/1/abcdefgh/xhr_send', '/pusher/app/test-key/1/abcdefgh/xhr_streaming', '/stats')), query, headers, body, async (m, p, q, hs, b) => {
         run++;
         const answer = await send(h.port, m, p + q, hs, m === 'GET' || m === 'HEAD' ? null : b);
         assert.ok(DOCUMENTED.has(answer.status), `${m} ${p}${q} answered ${answer.status}: ${answer.body.slice(0, 200)}`);

@@ -12,14 +12,24 @@ import { verifySignature } from '../../src/api/signature.js';
 import { appSchema } from '../../src/apps/app-schema.js';
 import { loadSettings, SettingsError } from '../../src/config/settings.js';
 import { channelNameProblem, eventNameProblem, SERVER_TO_USER_PREFIX, userIdProblem } from '../../src/protocol/channel-names.js';
-import { HttpError } from '../../src/protocol/errors.js';
+import { HttpError, quoted } from '../../src/protocol/errors.js';
 import { dataAsObject, parseInboundFrame } from '../../src/protocol/frames.js';
 import { hmacSha256Hex, md5Hex } from '../../src/protocol/signatures.js';
 import { parseSendBody, parseSessionRoute } from '../../src/transport/http-session-protocol.js';
+import { fitCloseReason, MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
 import { fuzzParameters } from './fuzz-runs.js';
 
-/** Text of every kind: ASCII, any code point (lone surrogates too), and JSON-looking text. */
-const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.json());
+/** Text far past every length limit: ASCII, or two-, three- and four-byte characters (and lone surrogates). */
+const longText = fc.oneof(
+  fc.string({ minLength: 100, maxLength: 2000 }),
+  fc.string({ unit: 'binary', minLength: 100, maxLength: 1000 }),
+  fc.tuple(fc.constantFrom('', 'x', 'xy', 'xyz', 'presence-', 'private-'), fc.constantFrom('é', '鍵', '🎉', '\ud800', 'x'), fc.integer({ min: 40, max: 3000 })).map(
+    ([prefix, char, n]) => prefix + char.repeat(n),
+  ),
+);
+
+/** Text of every kind: ASCII, any code point (lone surrogates too), JSON-looking text, and very long text. */
+const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.json(), longText);
 
 /** JSON values nested up to `depth`, with unicode keys and strings. */
 const deepJson = fc.letrec((tie) => ({
@@ -92,6 +102,33 @@ describe('fuzz: WebSocket frame parsing', () => {
         if (parsed.ok) assert.equal(dataAsObject(parsed.frame.data)?.channel, undefined);
       }),
       fuzzParameters(20),
+    );
+  });
+});
+
+describe('fuzz: client input quoted in refusals', () => {
+  test('any close reason fits a WebSocket close frame, as a prefix of itself cut between characters', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyText, longText.map((text) => `Origin ${text} is not allowed to connect to this app`)), (reason) => {
+        const fitted = fitCloseReason(reason);
+        assert.ok(Buffer.byteLength(fitted) <= MAX_CLOSE_REASON_BYTES, `${Buffer.byteLength(fitted)} bytes`);
+        if (fitted === reason) return;
+        const kept = fitted.slice(0, -1);
+        assert.ok(reason.startsWith(kept));
+        assert.ok(!(/[\ud800-\udbff]/.test(kept.at(-1) ?? '') && /[\udc00-\udfff]/.test(reason[kept.length] ?? '')), 'a surrogate pair was split');
+      }),
+      fuzzParameters(2000),
+    );
+  });
+
+  test('quoted input is at most the length asked for, plus the ellipsis', () => {
+    fc.assert(
+      fc.property(anyText, fc.integer({ min: 2, max: 100 }), (input, maxChars) => {
+        const text = quoted(input, maxChars);
+        assert.ok(text.length <= maxChars + 1);
+        assert.ok(input.startsWith(text.endsWith('…') && text !== input ? text.slice(0, -1) : text));
+      }),
+      fuzzParameters(2000),
     );
   });
 });

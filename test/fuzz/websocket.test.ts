@@ -2,13 +2,15 @@
 // (any JSON shape, type, size, unicode, nesting), the sender gets protocol
 // frames back (a `pusher:error` for what it got wrong) or a documented close,
 // the server never crashes, and a well-behaved client on the same server
-// keeps receiving its events.
+// keeps receiving its events. Random connection requests (path, app key,
+// query, Origin; short, long and multi-byte) are admitted or refused with a
+// `pusher:error` whose code is also the close code.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { CloseCodes, SocketErrors } from '../../src/protocol/errors.js';
 import { parseInboundFrame } from '../../src/protocol/frames.js';
-import { startHerald, type RunningHerald } from '../helpers/herald.js';
+import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { closedBy, rawSocket, type CloseInfo } from '../helpers/raw-socket.js';
 import { connected, nextEvent, subscribed } from '../helpers/wait.js';
@@ -40,9 +42,18 @@ const eventName = fc.oneof(
   fc.string({ unit: 'binary' }),
   json,
 );
+/** Text far past every name limit (164 characters for a channel): ASCII, or two-, three- and four-byte characters. */
+const longText = (minLength: number, maxLength: number) =>
+  fc.oneof(
+    fc.string({ minLength, maxLength }),
+    fc.constantFrom('é', '鍵', '🎉', 'x').chain((char) => fc.integer({ min: minLength, max: maxLength }).map((n) => char.repeat(n))),
+    fc.string({ unit: 'binary', minLength, maxLength }),
+  );
+
 const channelName = fc.oneof(
   fc.constantFrom('public', 'private-x', 'presence-x', 'private-encrypted-x', 'cache-x', '#server-to-user-1', 'a:b', ''),
   fc.string({ unit: 'binary' }),
+  fc.constantFrom('', 'private-', 'presence-', 'private-encrypted-', '#server-to-user-').chain((prefix) => longText(150, 2000).map((name) => prefix + name)),
   json,
 );
 const pusherData = fc.oneof(
@@ -60,6 +71,74 @@ const frameText = fc.oneof(
   // Far deeper than any client nests.
   fc.integer({ min: 500, max: 5000 }).map((d) => `{"event":"client-deep","channel":"private-x","data":${'['.repeat(d)}${']'.repeat(d)}}`),
 );
+
+const GUARDED = { id: 'guarded-app', key: 'guarded-key', secret: 'guarded-secret', allowedOrigins: ['https://shop.example'] };
+
+/** What a client might put in `/app/{key}`: the real keys, nothing, or anything of any length, percent-encoded. */
+const appKey = fc.oneof(
+  fc.constantFrom(APP.key, GUARDED.key, 'no-such-key'),
+  fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), longText(60, 600)).map((key) => encodeURIComponent(key)),
+);
+const protocolValue = fc.oneof(
+  fc.constantFrom('7', '5', '1', '0', '07', '-7', '7.0', 'abc', ''),
+  fc.integer({ min: 60, max: 1500 }).chain((n) => fc.constantFrom('7', '1', '9').map((digit) => digit.repeat(n))),
+  longText(20, 600),
+);
+const query = fc
+  .tuple(fc.option(protocolValue, { nil: undefined }), fc.option(longText(0, 300), { nil: undefined }))
+  .map(([protocol, extra]) => {
+    const pairs = [protocol === undefined ? '' : `protocol=${encodeURIComponent(protocol)}`, extra === undefined ? '' : `client=${encodeURIComponent(extra)}`];
+    return pairs.filter((p) => p !== '').join('&');
+  });
+const requestPath = fc.oneof(
+  fc.tuple(appKey, query).map(([key, q]) => `/app/${key}?${q}`),
+  // Paths that are not /app/{key}: 4005.
+  fc.tuple(fc.array(fc.oneof(fc.constantFrom('app', 'apps', '..', ''), longText(1, 300).map((part) => encodeURIComponent(part))), { maxLength: 5 }), query).map(
+    ([parts, q]) => `/${parts.join('/')}?${q}`,
+  ),
+);
+// A header carries Latin-1 at most: é is two bytes once read as UTF-8.
+const origin = fc.option(
+  fc.oneof(
+    fc.constantFrom('https://shop.example', 'https://evil.example', 'null', ''),
+    fc.integer({ min: 100, max: 4000 }).chain((n) => fc.constantFrom('x', 'é', 'ÿ').map((char) => `https://${char.repeat(n)}.example`)),
+    fc.stringMatching(/^[\x20-\x7e\xa0-\xff]{0,500}$/),
+  ),
+  { nil: undefined },
+);
+
+describe('fuzz: connection requests against a running Herald', () => {
+  let h: RunningHerald;
+
+  before(async () => {
+    h = await startHerald({ apps: [APP, GUARDED] });
+  });
+  after(() => h.close());
+
+  test('every request is admitted, or refused with a documented pusher:error whose code is the close code', async () => {
+    await fc.assert(
+      fc.asyncProperty(requestPath, origin, async (path, originHeader) => {
+        if (process.env.FUZZ_TRACE) process.stderr.write(`${path.slice(0, 200)} (${path.length} chars), origin ${originHeader?.slice(0, 60)} (${originHeader?.length})\n`);
+        const socket = rawSocket(h.port, null, { path, ...(originHeader === undefined ? {} : { origin: originHeader }) });
+        try {
+          const first = await socket.next((f) => f.event === 'pusher:connection_established' || f.event === 'pusher:error', 'established or refused');
+          if (first.event === 'pusher:connection_established') return;
+          const { code } = JSON.parse(first.data as string) as { code: number | null };
+          assert.ok(code !== null && DOCUMENTED_ERROR_CODES.has(code), `undocumented refusal code ${code}`);
+          const closed = await closedBy(socket, 'the close after the refusal');
+          assert.equal(closed.code, code, `refused with ${code}, closed with ${closed.code} (${closed.reason})`);
+        } finally {
+          socket.ws.terminate();
+        }
+      }),
+      fuzzParameters(150),
+    );
+    // Still serving.
+    const socket = rawSocket(h.port, null);
+    await socket.nextEvent('pusher:connection_established');
+    socket.ws.terminate();
+  });
+});
 
 describe('fuzz: WebSocket frames against a running Herald', () => {
   let h: RunningHerald;

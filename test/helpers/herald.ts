@@ -3,7 +3,7 @@
 import type { TestContext } from 'node:test';
 import Pusher from 'pusher';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
-import { createHerald, type Herald } from '../../src/server.js';
+import { createHerald, type Herald, type HeraldOptions } from '../../src/server.js';
 import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { frameData, rawSocket, type RawSocket } from './raw-socket.js';
 import { withTimeout } from './wait.js';
@@ -28,7 +28,7 @@ type AppInput = NonNullable<NonNullable<SettingsInput['overrides']>['apps']>[num
  * `apps` says otherwise. Closed after the test (or suite) when `t` is given.
  */
 export async function startHerald(
-  options: { apps?: AppInput[]; overrides?: SettingsInput['overrides'] } = {},
+  options: { apps?: AppInput[]; overrides?: SettingsInput['overrides']; logger?: HeraldOptions['logger'] } = {},
 ): Promise<RunningHerald> {
   const settings = loadSettings({
     env: {},
@@ -40,7 +40,7 @@ export async function startHerald(
       ...options.overrides,
     },
   });
-  const herald = createHerald(settings);
+  const herald = createHerald(settings, options.logger ? { logger: options.logger } : {});
   const port = await herald.listen();
   const firstApp = settings.apps[0]!;
   const running: RunningHerald = {

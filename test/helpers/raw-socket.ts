@@ -42,6 +42,8 @@ export interface RawSocketOptions {
   readonly path?: string;
   readonly key?: string;
   readonly origin?: string;
+  /** The address to connect from (any of 127.0.0.0/8 on Linux), to be another client address. */
+  readonly localAddress?: string;
 }
 
 export const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
@@ -52,6 +54,7 @@ export function rawSocket(port: number, t: TestContext | null, options: RawSocke
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, {
     handshakeTimeout: WAIT_MS,
     ...(options.origin === undefined ? {} : { origin: options.origin }),
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
   });
   const frames: ServerFrame[] = [];
   const listeners = new Set<() => void>();

@@ -111,7 +111,10 @@ describe('herald apps with the SQLite store, and a running Herald following it',
   after(() => h.close());
 
   test('create prints the app with its secret once; list and show never print a secret', async () => {
-    created = await appsJson(['create', '--id', 'shop', '--client-events', 'true', '--backend-events-per-second', '50'], env);
+    created = await appsJson(
+      ['create', '--id', 'shop', '--client-events', 'true', '--backend-events-per-second', '50', '--max-channels-per-connection', '40', '--max-connections-per-address', 'none'],
+      env,
+    );
     assert.equal(created.id, 'shop');
     assert.match(created.key, /^[0-9a-f]{20}$/);
     assert.match(created.secret, /^[0-9a-f]{40}$/);
@@ -125,6 +128,8 @@ describe('herald apps with the SQLite store, and a running Herald following it',
     assert.match(table.stdout, new RegExp(`shop\\s+${created.key}\\s+yes\\s+yes`));
     const shown = await apps(['show', 'shop'], env);
     assert.match(shown.stdout, /backendEventsPerSecond\s+50/);
+    assert.match(shown.stdout, /maxChannelsPerConnection\s+40/);
+    assert.match(shown.stdout, /maxConnectionsPerAddress\s+none/);
     for (const output of [JSON.stringify(listed), table.stdout, table.stderr, shown.stdout, shown.stderr]) {
       assert.ok(!output.includes(created.secret), 'the secret is printed by create only');
     }
