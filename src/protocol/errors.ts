@@ -14,7 +14,6 @@ export interface SocketErrorSpec {
 }
 
 export const SocketErrors = {
-  tlsOnly: { code: 4000, behaviour: 'close' },
   appNotFound: { code: 4001, behaviour: 'close' },
   appDisabled: { code: 4003, behaviour: 'close' },
   overConnectionQuota: { code: 4004, behaviour: 'close' },

@@ -215,7 +215,7 @@ export class WebSocketTransportServer {
   };
 
   async close(): Promise<void> {
-    for (const ws of this.wss.clients) ws.close(4200, 'Server shutting down');
+    for (const ws of this.wss.clients) ws.close(SocketErrors.serverShuttingDown.code, 'Server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }
