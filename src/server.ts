@@ -103,15 +103,9 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     : null;
 
   const router = newRouter();
-  registerHttpApi(router, {
-    apps,
-    adapter,
-    channels,
-    activity,
-    log,
-    maxRequestBodyBytes: settings.maxRequestBodyBytes,
-    rateLimits: options.rateLimiter ?? adapter.rateLimits,
-  });
+  // Every signed request, of the HTTP API or the tenants' stats, passes the same checks and budget.
+  const signed = { apps, activity, log, maxRequestBodyBytes: settings.maxRequestBodyBytes, rateLimits: options.rateLimiter ?? adapter.rateLimits };
+  registerHttpApi(router, { ...signed, adapter, channels });
   // On a cluster the console relays activity between nodes so that any node's console shows them all.
   const consoleRelay =
     settings.adapter === 'redis' && settings.consoleToken !== null
@@ -130,7 +124,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     relay: consoleRelay,
   });
   registerStats(router, {
-    apps,
+    signed,
     adapter,
     connections,
     subscribers,

@@ -1,39 +1,24 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
-import type { AppStore } from '../apps/app-store.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { ActivityFeed } from '../events/domain-events.js';
-import type { Logger } from '../logging/logger.js';
 import { channelKind, channelNameProblem, isInternalChannel, userIdProblem } from '../protocol/channel-names.js';
 import { HttpError } from '../protocol/errors.js';
 import { ProtocolLimits } from '../protocol/limits.js';
-import { splitTarget } from '../protocol/request-target.js';
-import { parseJsonObject, readBody } from '../http/body.js';
+import { answer } from '../http/answer.js';
+import { parseJsonObject } from '../http/body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
-import type { AppRateLimiter, RateLimitedAction } from '../adapter/rate-limit.js';
-import { verifySignature } from './signature.js';
-import { sendJson } from '../http/json.js';
+import { authenticate, enforceRate, type SignedRequest, type SignedRequestDeps } from './signed-request.js';
 
-export interface HttpApiDeps {
-  readonly apps: AppStore;
+export interface HttpApiDeps extends SignedRequestDeps {
   readonly adapter: Adapter;
   readonly channels: ChannelService;
-  readonly activity: ActivityFeed;
-  readonly log: Logger;
-  readonly maxRequestBodyBytes: number;
-  /** Per-app budgets: API requests and published events per second. */
-  readonly rateLimits: AppRateLimiter;
 }
 
-/** A signed request that passed verification. */
-interface ApiRequest {
-  readonly app: App;
+/** A signed request that passed every check, with its path parameters. */
+interface ApiRequest extends SignedRequest {
   readonly params: Record<string, string | undefined>;
-  readonly query: URLSearchParams;
-  readonly body: Buffer;
 }
 
 type ApiHandler = (req: ApiRequest) => Promise<unknown>;
@@ -44,9 +29,11 @@ type ApiHandler = (req: ApiRequest) => Promise<unknown>;
  * failure is answered with its status and a JSON `{error}` saying what is wrong.
  */
 export function registerHttpApi(router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, deps: HttpApiDeps): void {
+  const how = { log: deps.log, what: 'HTTP API request' };
   const route = (method: 'GET' | 'POST', path: string, handler: ApiHandler) => {
-    router.on(method, path, (req, res, params) => {
-      void serve(deps, req, res, params as Record<string, string | undefined>, handler);
+    router.on(method, path, (req, res, rawParams) => {
+      const params = rawParams as Record<string, string | undefined>;
+      answer(req, res, how, async () => handler({ ...(await authenticate(deps, req, params.appId ?? '')), params }));
     });
   };
 
@@ -137,60 +124,9 @@ async function triggerResponse(deps: HttpApiDeps, app: App, triggers: TriggerReq
   return { channels };
 }
 
-const RATE_LIMITED_WHAT: Record<RateLimitedAction, string> = {
-  api_request: 'HTTP API requests',
-  backend_event: 'events (one per channel an event is sent to)',
-};
-
-/** Takes `cost` from the app's budget for `action`; a 429 saying which limit when it does not fit. */
-async function enforceRate(deps: HttpApiDeps, app: App, action: RateLimitedAction, limit: number | null, cost: number): Promise<void> {
-  if (limit === null) return;
-  const decision = await deps.rateLimits.take(app.id, action, limit, cost);
-  if (decision.allowed) return;
-  // The 429 tells the caller; the activity feed lets metrics count rejections without a log line per request.
-  deps.activity.emit('rate_limited', { appId: app.id, action, limit });
-  deps.log.debug({ appId: app.id, action, limit, cost }, 'HTTP API request rate-limited');
-  const asked = cost > 1 ? ` (this request carries ${cost})` : '';
-  throw new HttpError(
-    'tooManyRequests',
-    `Rate limit exceeded: this app may send at most ${limit} ${RATE_LIMITED_WHAT[action]} per second${asked}; try again shortly`,
-    Math.max(1, Math.ceil(decision.retryAfterMs / 1000)),
-  );
-}
-
 function channelParam(params: Record<string, string | undefined>): string {
   const name = params.channelName ?? '';
   const problem = channelNameProblem(name);
   if (problem) throw new HttpError('badRequest', problem);
   return name;
 }
-
-async function serve(
-  deps: HttpApiDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  params: Record<string, string | undefined>,
-  handler: ApiHandler,
-): Promise<void> {
-  try {
-    const { pathname, query } = splitTarget(req.url ?? '/');
-    const app = await deps.apps.findById(params.appId ?? '');
-    if (!app) throw new HttpError('notFound', `No app with id '${(params.appId ?? '').slice(0, 60)}'`);
-    const body = await readBody(req, deps.maxRequestBodyBytes);
-    verifySignature(app, req.method ?? 'GET', pathname, query, body);
-    if (!app.enabled) throw new HttpError('forbidden', 'Application disabled');
-    // Only signed requests count, so nobody but the app itself can spend its budget.
-    await enforceRate(deps, app, 'api_request', app.apiRequestsPerSecond, 1);
-    const result = await handler({ app, params, query, body });
-    sendJson(res, 200, result);
-  } catch (err) {
-    if (err instanceof HttpError) {
-      if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
-      sendJson(res, err.status, { error: err.message });
-      return;
-    }
-    deps.log.error({ err, url: req.url?.split('?')[0] }, 'HTTP API request failed');
-    sendJson(res, 500, { error: 'Internal server error' });
-  }
-}
-

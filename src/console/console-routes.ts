@@ -3,6 +3,7 @@ import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
+import { answer } from '../http/answer.js';
 import { parseJsonObject, readBody } from '../http/body.js';
 import { parseTriggerRequest } from '../api/events.js';
 import { publishTriggers } from '../api/http-api.js';
@@ -41,6 +42,8 @@ const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
 } as const;
 
+const JSON_HEADERS = { 'cache-control': 'no-store', ...PAGE_HEADERS } as const;
+
 type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 type Params = Record<string, string | undefined>;
 
@@ -51,6 +54,7 @@ type Params = Record<string, string | undefined>;
  */
 export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole {
   const sessions = deps.sessions;
+  const how = { log: deps.log, what: 'console request', headers: JSON_HEADERS };
   const openStreams = new Set<() => void>();
 
   const page = (name: string) => (_req: IncomingMessage, res: ServerResponse) => {
@@ -70,25 +74,14 @@ export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole
     handler: (req: IncomingMessage, res: ServerResponse, params: Params, sessions: ConsoleSessions) => Promise<unknown>,
     open = false,
   ) => {
-    router.on(method, path, (req, res, params) => {
-      void (async () => {
-        try {
-          if (!sessions) throw new HttpError('notFound', 'The debug console is off: set HERALD_CONSOLE_TOKEN');
-          if (!open && !sessions.authenticated(req)) throw new HttpError('unauthorized', 'Log in to the console with its token');
-          if (method === 'POST' && !isJson(req)) throw new HttpError('badRequest', 'Send a JSON body (content-type: application/json)');
-          const result = await handler(req, res, params as Params, sessions);
-          if (result !== undefined) sendConsoleJson(res, 200, result);
-        } catch (err) {
-          if (err instanceof HttpError) {
-            if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
-            sendConsoleJson(res, err.status, { error: err.message });
-            return;
-          }
-          deps.log.error({ err, url: req.url?.split('?')[0] }, 'console request failed');
-          sendConsoleJson(res, 500, { error: 'Internal server error' });
-        }
-      })();
-    });
+    router.on(method, path, (req, res, params) =>
+      answer(req, res, how, async () => {
+        if (!sessions) throw new HttpError('notFound', 'The debug console is off: set HERALD_CONSOLE_TOKEN');
+        if (!open && !sessions.authenticated(req)) throw new HttpError('unauthorized', 'Log in to the console with its token');
+        if (method === 'POST' && !isJson(req)) throw new HttpError('badRequest', 'Send a JSON body (content-type: application/json)');
+        return handler(req, res, params as Params, sessions);
+      }),
+    );
   };
 
   const appOf = async (params: Params): Promise<App> => {
@@ -212,18 +205,6 @@ async function serveAsset(res: ServerResponse, name: string, log: Logger): Promi
 
 function isJson(req: IncomingMessage): boolean {
   return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json');
-}
-
-function sendConsoleJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-    ...PAGE_HEADERS,
-  });
-  res.end(text);
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

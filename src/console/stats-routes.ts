@@ -2,13 +2,11 @@
 // behind after clients come and go: connections, channels, presence members,
 // signed-in users, HTTP sessions, cached events and the process's timers and
 // handles. Counts only: no channel name, user id or secret is ever shown.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
-import { readBody } from '../http/body.js';
-import { sendJson } from '../http/json.js';
-import { verifySignature } from '../api/signature.js';
-import type { AppStore } from '../apps/app-store.js';
+import { authenticate, type SignedRequestDeps } from '../api/signed-request.js';
+import { answer } from '../http/answer.js';
 import { MemoryCacheStore } from '../adapter/cache-store.js';
 import type { LocalSubscribers } from '../adapter/local-subscribers.js';
 import { MemoryPresenceStore } from '../adapter/presence-store.js';
@@ -22,7 +20,8 @@ import { MemoryUserDirectory } from '../adapter/user-directory.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface StatsDeps {
-  readonly apps: AppStore;
+  /** How a tenant's signed `GET /apps/{id}/stats` is checked: as any signed API request. */
+  readonly signed: SignedRequestDeps;
   readonly adapter: Adapter;
   readonly connections: ConnectionRegistry;
   readonly subscribers: LocalSubscribers;
@@ -79,7 +78,7 @@ export function connectionCensus(connections: Iterable<Connection>, appId?: AppI
   return { connections: count, byTransport, subscriptions, presenceMemberships, signedIn };
 }
 
-export function nodeStats(deps: Omit<StatsDeps, 'apps' | 'consoleSessions' | 'log'>): NodeStats {
+export function nodeStats(deps: Omit<StatsDeps, 'signed' | 'consoleSessions' | 'log'>): NodeStats {
   const { adapter } = deps;
   const routed = deps.subscribers.size();
   const memory = process.memoryUsage();
@@ -112,23 +111,10 @@ type Router = FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
  */
 export function registerStats(router: Router, deps: StatsDeps): void {
   const sessions = deps.consoleSessions;
-  const answer = (res: ServerResponse, work: () => Promise<unknown>) => {
-    work().then(
-      (body) => sendJson(res, 200, body),
-      (err: unknown) => {
-        if (err instanceof HttpError) {
-          if (err.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(err.retryAfterSeconds));
-          sendJson(res, err.status, { error: err.message });
-          return;
-        }
-        deps.log.error({ err }, 'stats request failed');
-        sendJson(res, 500, { error: 'Internal server error' });
-      },
-    );
-  };
+  const how = { log: deps.log, what: 'stats request' };
 
   router.on('GET', '/stats', (req, res) =>
-    answer(res, async () => {
+    answer(req, res, how, async () => {
       req.resume();
       if (!sessions) throw new HttpError('notFound', 'Node stats need the console token: start Herald with HERALD_CONSOLE_TOKEN set');
       if (!sessions.authenticated(req)) throw new HttpError('unauthorized', 'Send the console token as Authorization: Bearer <token>');
@@ -137,14 +123,9 @@ export function registerStats(router: Router, deps: StatsDeps): void {
   );
 
   router.on('GET', '/apps/:appId/stats', (req: IncomingMessage, res, params) =>
-    answer(res, async () => {
-      const appId = (params as Record<string, string | undefined>).appId ?? '';
-      const app = await deps.apps.findById(appId);
-      if (!app) throw new HttpError('notFound', `No app with id '${appId.slice(0, 60)}'`);
-      // Small, but read (and bounded) before the signature, which covers its MD5.
-      const body = await readBody(req, 1024);
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      verifySignature(app, 'GET', url.pathname, url.searchParams, body);
+    answer(req, res, how, async () => {
+      // The same checks as every signed request of the HTTP API (signature, enabled app, request budget).
+      const { app } = await authenticate(deps.signed, req, (params as Record<string, string | undefined>).appId ?? '');
       const channels = await deps.adapter.channels(app.id);
       return { connections: connectionCensus(deps.connections.all(), app.id), channels: channels.size };
     }),

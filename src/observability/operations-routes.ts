@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
+import { answer } from '../http/answer.js';
 import { sendJson } from '../http/json.js';
 import { HttpError } from '../protocol/errors.js';
 import { safeEqual } from '../protocol/signatures.js';
@@ -31,29 +32,26 @@ export interface MetricsRouteDeps {
 
 /** `GET /metrics`, with `Authorization: Bearer <token>` when a metrics token is set. */
 export function registerMetrics(router: Router, deps: MetricsRouteDeps): void {
-  router.on('GET', '/metrics', (req, res) => {
-    void (async () => {
+  const how = { log: deps.log, what: 'metrics scrape' };
+  router.on('GET', '/metrics', (req, res) =>
+    answer(req, res, how, async () => {
       try {
         authorize(req, deps.token);
-        const text = await deps.read().catch((err: unknown) => {
-          if (!(err instanceof WorkerMetricsError)) throw err;
-          deps.log.warn({ reason: err.message }, 'metrics scrape failed: the workers could not be read');
-          throw new HttpError('unavailable', `Metrics unavailable: ${err.message}`);
-        });
-        res.writeHead(200, { 'content-type': deps.contentType, 'content-length': Buffer.byteLength(text) });
-        res.end(text);
       } catch (err) {
-        if (err instanceof HttpError) {
-          // Tells Prometheus (and curl users) which scheme is wanted; the realm names what the token is for.
-          if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="herald metrics"');
-          sendJson(res, err.status, { error: err.message });
-          return;
-        }
-        deps.log.error({ err }, 'metrics scrape failed');
-        sendJson(res, 500, { error: 'Internal server error' });
+        // Tells Prometheus (and curl users) which scheme is wanted; the realm names what the token is for.
+        res.setHeader('www-authenticate', 'Bearer realm="herald metrics"');
+        throw err;
       }
-    })();
-  });
+      const text = await deps.read().catch((err: unknown) => {
+        if (!(err instanceof WorkerMetricsError)) throw err;
+        deps.log.warn({ reason: err.message }, 'metrics scrape failed: the workers could not be read');
+        throw new HttpError('unavailable', `Metrics unavailable: ${err.message}`);
+      });
+      res.writeHead(200, { 'content-type': deps.contentType, 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return undefined;
+    }),
+  );
 }
 
 function authorize(req: IncomingMessage, token: string | null): void {
