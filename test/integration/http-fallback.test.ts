@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
+import { SEND_ORDER_WAIT_MS } from '../../src/transport/http-send-order.js';
 import { sdkAuthOptions, startHerald, type RunningHerald } from '../helpers/herald.js';
 import type { PusherJS, PusherJSOptions } from '../helpers/pusher-js.js';
 import { connected, nextEvent, sleep, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
@@ -431,15 +432,16 @@ class RawSession {
     this.base = `${herald.url}/pusher/app/${key}/123/${randomBytes(4).toString('hex')}`;
   }
 
-  /** One poll; resolves with the response text. */
-  async poll(): Promise<string> {
-    const res = await fetch(`${this.base}/xhr?protocol=7&client=js&version=8.6.0`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+  /** One poll, numbered `n` as pusher-js numbers its requests when given; resolves with the response text. */
+  async poll(n?: number): Promise<string> {
+    const numbered = n === undefined ? '' : `&n=${n}`;
+    const res = await fetch(`${this.base}/xhr?protocol=7&client=js&version=8.6.0${numbered}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
     assert.equal(res.status, 200);
     return res.text();
   }
 
-  async post(body: string, method = 'POST'): Promise<{ status: number; body: string }> {
-    const res = await fetch(`${this.base}/xhr_send`, {
+  async post(body: string, method = 'POST', n?: number): Promise<{ status: number; body: string }> {
+    const res = await fetch(`${this.base}/xhr_send${n === undefined ? '' : `?n=${n}`}`, {
       method,
       body: method === 'GET' ? undefined : body,
       headers: { 'content-type': 'application/json' },
@@ -448,15 +450,15 @@ class RawSession {
     return { status: res.status, body: await res.text() };
   }
 
-  async send(frame: { event: string; data?: unknown; channel?: string }): Promise<void> {
-    const { status } = await this.post(JSON.stringify([JSON.stringify(frame)]));
+  async send(frame: { event: string; data?: unknown; channel?: string }, n?: number): Promise<void> {
+    const { status } = await this.post(JSON.stringify([JSON.stringify(frame)]), 'POST', n);
     assert.equal(status, 204);
   }
 
-  /** Opens the session and returns its socket id. */
-  async open(): Promise<string> {
-    assert.equal(await this.poll(), 'o\n');
-    const established = framesIn(await this.poll()).find((f) => f.event === 'pusher:connection_established');
+  /** Opens the session (with polls numbered `n` and `n + 1` when given) and returns its socket id. */
+  async open(n?: number): Promise<string> {
+    assert.equal(await this.poll(n), 'o\n');
+    const established = framesIn(await this.poll(n === undefined ? undefined : n + 1)).find((f) => f.event === 'pusher:connection_established');
     assert.ok(established, 'connection_established on the second poll');
     return (JSON.parse(established.data as string) as { socket_id: string }).socket_id;
   }
@@ -539,6 +541,21 @@ describe('session lifecycle', () => {
     await waitFor(() => small.herald.connections.get(socketId) === undefined, 'the overflowing connection to be closed');
     const last = await session.poll();
     assert.match(last, /^c\[4100,"Over capacity/);
+  });
+
+  test('a numbered post whose predecessor never comes waits a bounded time, then is handled', async () => {
+    const session = new RawSession(small);
+    await session.open(1);
+    // Number 3 is never sent: the ping numbered 4 waits for it, then goes without it.
+    const sentAt = Date.now();
+    await session.send({ event: 'pusher:ping', data: {} }, 4);
+    let frames: Array<{ event: string }> = [];
+    for (let n = 5; !frames.some((f) => f.event === 'pusher:pong'); n++) {
+      assert.ok(Date.now() - sentAt < 3000, 'the pong within 3 s');
+      frames = framesIn(await session.poll(n));
+    }
+    const waited = Date.now() - sentAt;
+    assert.ok(waited >= SEND_ORDER_WAIT_MS - 50, `answered after ${waited} ms, not before the wait`);
   });
 
   test('a session nobody polls expires, and a client coming back to it is told to reconnect', async () => {
