@@ -81,6 +81,16 @@ test('a post still being read at the front holds nothing back until something ar
   assert.deepEqual(handled, ['a', 'b']);
 });
 
+test('a slow body holds the posts behind it back for the bounded wait only, and is handled when read', (t) => {
+  const { order, handled } = ordered(t);
+  const slow = order.posted(11);
+  order.posted(12).read(['b']);
+  t.mock.timers.tick(SEND_ORDER_WAIT_MS);
+  assert.deepEqual(handled, ['b']);
+  slow.read(['a, late']);
+  assert.deepEqual(handled, ['b', 'a, late']);
+});
+
 test('a post whose body is refused is not waited for', (t) => {
   const { order, handled } = ordered(t);
   const refused = order.posted(11);

@@ -167,10 +167,11 @@ export class SendOrder {
 
   /** Handles, in number order, what has arrived up to `upTo`; what is missing or still being read there is not waited for. */
   private giveUpTo(upTo: number): void {
-    const ready = [...this.waiting].filter(([n]) => n <= upTo).sort(([a], [b]) => a - b);
-    for (const [n, entry] of ready) this.forget(n, entry);
+    const passed = [...this.waiting].filter(([n]) => n <= upTo).sort(([a], [b]) => a - b);
+    for (const [n, entry] of passed) this.forget(n, entry);
     this.next = Math.max(this.next, upTo + 1);
-    for (const [, entry] of ready) if (entry.frames !== null) this.deliver(entry.frames);
+    // Posts still being read here are handled when read, as late arrivals.
+    for (const [, entry] of passed) if (entry.frames !== null) this.deliver(entry.frames);
     this.drain();
   }
 
