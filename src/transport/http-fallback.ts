@@ -4,8 +4,8 @@ import type { Gateway } from '../connection/gateway.js';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
-import { HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
-import { parseSendBody, parseSessionRoute, transportOf, type SessionRoute } from './http-session-protocol.js';
+import { CLIENT_GONE_AFTER_MS, HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
+import { parseSendBody, parseSessionRoute, requestNumber, transportOf, type SessionRoute } from './http-session-protocol.js';
 
 export interface HttpFallbackOptions extends HttpSessionLimits {
   /** Largest `xhr_send` body accepted (413 beyond). */
@@ -79,7 +79,7 @@ export class HttpFallbackTransportServer {
       return true;
     }
     if (route.action === 'xhr_send') {
-      this.receiveFrames(req, res, route).catch((err: unknown) => {
+      this.receiveFrames(req, res, route, url).catch((err: unknown) => {
         this.log.error({ err }, 'xhr_send failed');
         fail(res, new HttpError('internal', 'Internal server error'));
       });
@@ -91,7 +91,8 @@ export class HttpFallbackTransportServer {
 
   startSweeping(): void {
     const { sessionTimeoutMs, heartbeatIntervalMs, maxStreamAgeMs } = this.options;
-    const every = Math.max(50, Math.min(1000, Math.floor(Math.min(sessionTimeoutMs, heartbeatIntervalMs, maxStreamAgeMs) / 4)));
+    const shortest = Math.min(sessionTimeoutMs, heartbeatIntervalMs, maxStreamAgeMs, CLIENT_GONE_AFTER_MS);
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     this.sweeper = setInterval(() => this.sweep(Date.now()), every);
     this.sweeper.unref();
   }
@@ -127,7 +128,7 @@ export class HttpFallbackTransportServer {
         fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
       } else {
         res.writeHead(200, RECEIVE_HEADERS);
-        session.resume(res);
+        session.resume(res, requestNumber(url));
       }
       return;
     }
@@ -141,8 +142,16 @@ export class HttpFallbackTransportServer {
     }
     // An unknown session is a new one. A client that believed it open reads the open frame as
     // "server lost session" and reconnects.
-    const fresh = new HttpSession(kind, req.socket.remoteAddress, req.headers.origin, this.options, (s, why, lastWords) =>
-      this.sessionEnded(route.sessionKey, s, why, lastWords),
+    const fresh = new HttpSession(
+      kind,
+      req.socket.remoteAddress,
+      req.headers.origin,
+      this.options,
+      {
+        received: (s, frames) => this.framesReceived(s, frames),
+        ended: (s, why, lastWords) => this.sessionEnded(route.sessionKey, s, why, lastWords),
+      },
+      requestNumber(url),
     );
     this.sessions.set(route.sessionKey, fresh);
     res.writeHead(200, RECEIVE_HEADERS);
@@ -169,8 +178,8 @@ export class HttpFallbackTransportServer {
     for (const text of session.early.splice(0)) this.gateway.receive(conn, text);
   }
 
-  /** `xhr_send`: the client's frames, a JSON array of strings. */
-  private async receiveFrames(req: IncomingMessage, res: ServerResponse, route: SessionRoute): Promise<void> {
+  /** `xhr_send`: the client's frames, a JSON array of strings, handled in the order the client sent them. */
+  private async receiveFrames(req: IncomingMessage, res: ServerResponse, route: SessionRoute, url: string): Promise<void> {
     const session = this.sessions.get(route.sessionKey);
     if (!session) {
       req.resume();
@@ -182,10 +191,13 @@ export class HttpFallbackTransportServer {
       fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
       return;
     }
+    // Its place in line is taken on arrival: a post made later but read sooner waits for it.
+    const post = session.post(requestNumber(url));
     let frames: string[];
     try {
       frames = parseSendBody(await readBody(req, this.options.maxPostBytes));
     } catch (err) {
+      post.refused();
       const refusal = err instanceof HttpError ? err : new HttpError('badRequest', 'The request body could not be read');
       this.log.info({ socketId: session.conn?.socketId, status: refusal.status, reason: refusal.message }, 'xhr_send refused');
       if (refusal.kind === 'payloadTooLarge') {
@@ -199,19 +211,26 @@ export class HttpFallbackTransportServer {
       fail(res, new HttpError('notFound', 'Unknown or expired session: reconnect to open a new one'));
       return;
     }
-    const conn = session.conn;
-    if (conn) {
-      // An empty array is pusher-js's heartbeat: it proves the client is there all the same.
-      conn.touch();
-      for (const text of frames) this.gateway.receive(conn, text);
-    } else if (session.early.length + frames.length > MAX_EARLY_FRAMES) {
+    if (!session.conn && session.early.length + frames.length > MAX_EARLY_FRAMES) {
+      post.refused();
       fail(res, new HttpError('tooManyRequests', 'Too many messages before the connection was established'));
       return;
+    }
+    // An empty array is pusher-js's heartbeat: it proves the client is there all the same.
+    session.conn?.touch();
+    post.read(frames);
+    res.writeHead(204);
+    res.end();
+  }
+
+  /** A session's posted frames, in the client's order: to its connection, or kept until it is admitted. */
+  private framesReceived(session: HttpSession, frames: readonly string[]): void {
+    const conn = session.conn;
+    if (conn) {
+      for (const text of frames) this.gateway.receive(conn, text);
     } else {
       session.early.push(...frames);
     }
-    res.writeHead(204);
-    res.end();
   }
 
   private sessionEnded(key: string, session: HttpSession, why: SessionEnd, lastWords: string): void {
@@ -223,7 +242,8 @@ export class HttpFallbackTransportServer {
       if (!oldest.done) this.endedSessions.delete(oldest.value);
     }
     const conn = session.conn;
-    if (why !== 'closed') {
+    // A client that closed its requests has left, as a WebSocket client that closes; the others say why.
+    if (why === 'expired' || why === 'over-capacity') {
       this.log.info({ appId: conn?.app.id, socketId: conn?.socketId, transport: session.kind, why }, 'http session ended');
     }
     if (why === 'over-capacity' && conn) {

@@ -8,6 +8,7 @@ import {
   parseSessionRoute,
   PUSHER_JS_STREAM_LIMIT_CHARS,
   recyclePadding,
+  requestNumber,
 } from './http-session-protocol.js';
 
 test('session routes are found under any httpPath prefix, and only there', () => {
@@ -54,5 +55,14 @@ test('an xhr_send body must be a JSON array of strings', () => {
   assert.deepEqual(parseSendBody(Buffer.from('["{\\"event\\":\\"pusher:ping\\"}"]')), ['{"event":"pusher:ping"}']);
   for (const body of ['', 'nope', '{}', '"x"', '[1]', '["a",null]']) {
     assert.throws(() => parseSendBody(Buffer.from(body)), (err: unknown) => err instanceof HttpError && err.status === 400, body);
+  }
+});
+
+test('the request number is the `n` pusher-js puts in its URLs, and nothing else', () => {
+  assert.equal(requestNumber('/pusher/app/k/1/s/xhr_send?t=1700000000000&n=42'), 42);
+  assert.equal(requestNumber('/pusher/app/k/1/s/xhr?protocol=7&client=js&version=8.6.0&t=1&n=3'), 3);
+  assert.equal(requestNumber('/pusher/app/k/1/s/xhr?n=3&t=1'), 3);
+  for (const url of ['/pusher/app/k/1/s/xhr_send', '/x?t=1', '/x?n=', '/x?n=-1', '/x?n=1.5', '/x?n=1e3', '/x?nn=4', '/x?n=1234567890123456']) {
+    assert.equal(requestNumber(url), null, url);
   }
 });

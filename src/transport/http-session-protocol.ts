@@ -6,6 +6,8 @@
 //   - POSTs `xhr_streaming` for one long response of newline-terminated frames,
 //   - or POSTs `xhr` once per poll, each answered with some frames then ended,
 //   - and POSTs `xhr_send` with its own frames as a JSON array of strings.
+// Each request's URL ends in `t={time}&n={counter}`: `n` puts the posts in
+// order (see http-send-order.ts).
 // The frames it reads, one per line: `o` open, `a[...]` messages (each a
 // Pusher frame as a string), `h` heartbeat, `c[code,"reason"]` close.
 import { HttpError } from '../protocol/errors.js';
@@ -55,6 +57,16 @@ export function parseSessionRoute(pathname: string): SessionRoute | null {
 
 function validPart(part: string): boolean {
   return part.length > 0 && part.length <= MAX_SESSION_PART_LENGTH && part !== '.' && part !== '..';
+}
+
+/**
+ * The request number pusher-js appends to every URL of its HTTP sockets
+ * (`&n=`, getUniqueURL in its http_socket.ts); null when there is none, or it
+ * is not a plain number a client would count to.
+ */
+export function requestNumber(url: string): number | null {
+  const match = /[?&]n=(\d{1,15})(?:&|$)/.exec(url);
+  return match ? Number(match[1]) : null;
 }
 
 export function transportOf(action: Exclude<SessionAction, 'xhr_send'>): HttpTransportKind {

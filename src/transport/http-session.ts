@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Connection } from '../connection/connection.js';
 import type { Transport } from '../connection/transport.js';
-import { SocketErrors } from '../protocol/errors.js';
+import { CloseCodes, SocketErrors } from '../protocol/errors.js';
 import {
   closeFrame,
   HEARTBEAT_FRAME,
@@ -11,6 +11,7 @@ import {
   recyclePadding,
   type HttpTransportKind,
 } from './http-session-protocol.js';
+import { SendOrder, type PendingPost } from './http-send-order.js';
 
 /** Messages still waiting when a session ends are kept for its returning client only when this small. */
 const LAST_WORDS_MAX_BYTES = 8 * 1024;
@@ -35,15 +36,35 @@ interface Receiver {
   charsWritten: number;
 }
 
+/**
+ * A client that closed its stream or waiting poll itself (pusher-js aborts it
+ * on disconnect() and when its page unloads) is gone unless a new receive
+ * request comes within this long. pusher-js reopens at once in the one case
+ * it aborts a stream and goes on (its buffer limit, which the server's own
+ * hand-over reaches first); a dropped request otherwise ends its session on
+ * the client too, which reconnects with a new one.
+ */
+export const CLIENT_GONE_AFTER_MS = 2000;
+
 /** Why a session ended, for the log. */
-export type SessionEnd = 'closed' | 'expired' | 'over-capacity';
+export type SessionEnd = 'closed' | 'left' | 'expired' | 'over-capacity';
+
+/** What a session tells the transport server that made it. */
+export interface HttpSessionOwner {
+  /** Frames the client posted, in the order it sent them. */
+  received(session: HttpSession, frames: readonly string[]): void;
+  /** Called once when the session is over, with what a returning client should read. */
+  ended(session: HttpSession, why: SessionEnd, lastWords: string): void;
+}
 
 /**
  * One pusher-js HTTP session seen as a Transport: frames from the server
  * queue here until a receive request (the stream, or the next poll) takes
- * them. The queue is bounded, the session expires when no receive request
- * comes for a while, and when it ends it leaves its close frame behind for a
- * client that comes back to ask.
+ * them, and the client's posts are passed on in the order it made them. The
+ * queue is bounded; the session ends soon after its client closes a receive
+ * request and does not come back, and expires when no receive request comes
+ * for a while. When it ends it leaves its close frame behind for a client
+ * that comes back to ask.
  */
 export class HttpSession implements Transport {
   /** Set once the gateway has admitted the client. */
@@ -56,8 +77,11 @@ export class HttpSession implements Transport {
   bytesWhenCut = 0;
   private receiver: Receiver | null = null;
   private detachedAt: number;
+  /** The last receive request was closed by the client, not ended by the server. */
+  private closedByClient = false;
   private ending: string | null = null;
   private flushQueued = false;
+  private readonly posts: SendOrder;
 
   constructor(
     readonly kind: HttpTransportKind,
@@ -65,11 +89,13 @@ export class HttpSession implements Transport {
     /** The Origin the session was opened from; its other requests must come from it too. */
     readonly origin: string | undefined,
     private readonly limits: HttpSessionLimits,
-    /** Called once when the session is over, with what a returning client should read. */
-    private readonly onEnd: (session: HttpSession, why: SessionEnd, lastWords: string) => void,
+    private readonly owner: HttpSessionOwner,
+    /** The request number (`n`) of the request that opened the session; null when it had none. */
+    openedBy: number | null = null,
     now = Date.now(),
   ) {
     this.detachedAt = now;
+    this.posts = new SendOrder(openedBy, (frames) => this.owner.received(this, frames));
   }
 
   get ended(): boolean {
@@ -119,18 +145,28 @@ export class HttpSession implements Transport {
     }
   }
 
-  /** A later receive request (the next poll, or a stream reopened) takes over from the one before. */
-  resume(res: ServerResponse, now = Date.now()): void {
+  /** A later receive request (the next poll, or a stream reopened), numbered `n`, takes over from the one before. */
+  resume(res: ServerResponse, n: number | null = null, now = Date.now()): void {
+    this.posts.received(n);
     this.attach(res, now);
     this.conn?.touch(now);
     this.flush(now);
+  }
+
+  /** An `xhr_send` numbered `n` has arrived: its frames go to the owner in the client's order once read. */
+  post(n: number | null): PendingPost {
+    return this.posts.posted(n);
   }
 
   /** Timers, run by one sweep for every session: heartbeats, stream recycling, expiry. */
   tick(now: number): void {
     const receiver = this.receiver;
     if (!receiver) {
-      if (now - this.detachedAt >= this.limits.sessionTimeoutMs) this.expire();
+      if (this.closedByClient && now - this.detachedAt >= Math.min(CLIENT_GONE_AFTER_MS, this.limits.sessionTimeoutMs)) {
+        this.end(CloseCodes.goingAway, 'HTTP session ended: the client closed its request and did not come back', 'left');
+      } else if (now - this.detachedAt >= this.limits.sessionTimeoutMs) {
+        this.expire();
+      }
       return;
     }
     if (this.kind === 'xhr_polling') {
@@ -158,6 +194,7 @@ export class HttpSession implements Transport {
   private end(code: number, reason: string, why: SessionEnd): void {
     if (this.ending !== null) return;
     this.ending = closeFrame(code, reason);
+    this.posts.stop();
     this.flush();
     if (this.receiver) {
       // Still attached means its connection was not taking more: give up on it.
@@ -167,15 +204,19 @@ export class HttpSession implements Transport {
     const lastWords = this.pending.length > 0 && this.pendingBytes <= LAST_WORDS_MAX_BYTES ? messagesFrame(this.pending) + this.ending : this.ending;
     this.pending.length = 0;
     this.pendingBytes = 0;
-    this.onEnd(this, why, lastWords);
+    this.owner.ended(this, why, lastWords);
   }
 
   private attach(res: ServerResponse, now: number): void {
     if (this.receiver) this.detach(now, true);
     const receiver: Receiver = { res, openedAt: now, lastWriteAt: now, charsWritten: 0 };
     this.receiver = receiver;
+    this.closedByClient = false;
     res.on('close', () => {
-      if (this.receiver === receiver) this.detach(Date.now(), false);
+      // Still attached: the client closed it before the server ended it (responses the server ends are detached first).
+      if (this.receiver !== receiver) return;
+      this.detach(Date.now(), false);
+      this.closedByClient = true;
     });
     res.on('drain', () => {
       if (this.receiver === receiver) this.flush();

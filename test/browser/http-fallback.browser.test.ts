@@ -12,7 +12,7 @@ import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 // page.evaluate waits as long as the page's promise does; every wait on the page is bounded with this.
-import { withTimeout } from '../helpers/wait.js';
+import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
 /** Bound on every wait for the page. */
 const PAGE_WAIT_MS = 10_000;
@@ -48,6 +48,7 @@ ${withoutWebSocket ? '<script>delete window.WebSocket; window.WebSocket = undefi
 interface PageGlobals {
   startClient(options: { key: string; settings: unknown }, channelName: string): Promise<string>;
   received: unknown[];
+  pusher: { disconnect(): void };
 }
 
 let h: RunningHerald;
@@ -129,3 +130,19 @@ test('a page whose browser has no WebSocket falls back by itself and receives a 
   const carrier = h.herald.connections.get(socketId)?.transportKind;
   assert.ok(carrier === 'xhr_streaming' || carrier === 'xhr_polling', `carried by ${carrier}`);
 });
+
+for (const transport of ['xhr_streaming', 'xhr_polling']) {
+  for (const leaving of ['disconnect()', 'the tab closing'] as const) {
+    test(`a page's ${transport} client is gone within 5 s of ${leaving}, not after the 10 s session timeout`, async (t) => {
+      const page = await openPage(t, '/');
+      const socketId = await withTimeout(receivesTriggeredEvent(page, clientSettings([transport]), PAGE_WAIT_MS), `the page's ${transport} client`, PAGE_WAIT_MS);
+      // Not at the very moment the server answers a poll, which the client then never reads (see the README).
+      await sleep(300);
+      const leftAt = Date.now();
+      if (leaving === 'disconnect()') await page.evaluate(() => (globalThis as unknown as PageGlobals).pusher.disconnect());
+      else await page.close();
+      await waitFor(() => h.herald.connections.get(socketId) === undefined, `the server to see the ${transport} client gone`, 5000);
+      assert.ok(Date.now() - leftAt < 5000);
+    });
+  }
+}

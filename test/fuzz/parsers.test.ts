@@ -15,7 +15,7 @@ import { channelNameProblem, eventNameProblem, SERVER_TO_USER_PREFIX, userIdProb
 import { HttpError, quoted } from '../../src/protocol/errors.js';
 import { dataAsObject, parseInboundFrame } from '../../src/protocol/frames.js';
 import { hmacSha256Hex, md5Hex } from '../../src/protocol/signatures.js';
-import { parseSendBody, parseSessionRoute } from '../../src/transport/http-session-protocol.js';
+import { parseSendBody, parseSessionRoute, requestNumber } from '../../src/transport/http-session-protocol.js';
 import { fitCloseReason, MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
 import { fuzzParameters } from './fuzz-runs.js';
 
@@ -274,6 +274,19 @@ describe('fuzz: HTTP fallback session protocol', () => {
         } catch (err) {
           assert.ok(err instanceof HttpError && err.status === 400, `expected a 400, got ${String(err)}`);
         }
+      }),
+      fuzzParameters(2000),
+    );
+  });
+
+  test('requestNumber never throws and finds only a safe whole number', () => {
+    const query = fc.array(fc.oneof(fc.string(), fc.constantFrom('n=', 'n=7', 't=1', 'n=-1', 'n=1e3', 'n=99999999999999999999'), fc.nat().map((v) => `n=${v}`)), {
+      maxLength: 5,
+    });
+    fc.assert(
+      fc.property(fc.string(), query, (path, parts) => {
+        const n = requestNumber(`${path}?${parts.join('&')}`);
+        if (n !== null) assert.ok(Number.isSafeInteger(n) && n >= 0, String(n));
       }),
       fuzzParameters(2000),
     );

@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
+import { SEND_ORDER_WAIT_MS } from '../../src/transport/http-send-order.js';
 import { sdkAuthOptions, startHerald, type RunningHerald } from '../helpers/herald.js';
 import type { PusherJS, PusherJSOptions } from '../helpers/pusher-js.js';
-import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
+import { connected, nextEvent, sleep, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { startWebSocketBlockingProxy, type BlockingProxy } from '../helpers/websocket-blocking-proxy.js';
 
 type Carrier = 'ws' | 'xhr_streaming' | 'xhr_polling';
@@ -53,6 +54,20 @@ function memberIds(members: Members): string[] {
   const ids: string[] = [];
   members.each((m) => ids.push(m.id));
   return ids.sort();
+}
+
+function membersOf(channel: unknown): Members {
+  return (channel as { members: Members }).members;
+}
+
+/** `n`, the number pusher-js gives each request of its HTTP sockets. */
+function requestNumberOf(path: string): number {
+  return Number(new URL(path, 'http://x').searchParams.get('n'));
+}
+
+/** The receive requests (streams, polls) the proxy has passed on. */
+function receiveRequests(proxy: BlockingProxy): string[] {
+  return proxy.requests.filter((path) => /\/(xhr|xhr_streaming)\?/.test(path));
 }
 
 let h: RunningHerald;
@@ -126,7 +141,7 @@ for (const transport of HTTP_TRANSPORTS) {
       assert.deepEqual(memberIds(members), ['http-user', 'ws-user']);
       assert.equal(members.me?.id, 'http-user');
 
-      // pusher-js tells the server nothing when an HTTP connection ends: the session expires.
+      // pusher-js posts nothing when it disconnects; it aborts its stream or waiting poll, and the server sees that.
       const left = nextEvent<{ id: string }>(wsChannel, 'pusher:member_removed', 'the HTTP member to leave');
       viaHttp.disconnect();
       const removed = await withTimeout(left, 'member_removed after the HTTP session expired', 6000);
@@ -203,6 +218,130 @@ describe('automatic fallback', () => {
   });
 });
 
+describe('clients that leave', () => {
+  // Sessions expire only after 30 s here: a member removed within 5 s left because its client closed its request.
+  let leaving: RunningHerald;
+  let proxy: BlockingProxy;
+  before(async () => {
+    leaving = await startHerald({ overrides: { httpFallback: { sessionTimeoutMs: 30_000 } } });
+    proxy = await startWebSocketBlockingProxy(leaving.port);
+  });
+  after(async () => {
+    await proxy.close();
+    await leaving.close();
+  });
+
+  for (const transport of HTTP_TRANSPORTS) {
+    test(`${transport}: a member that calls disconnect() is removed within 5 s; one that keeps its session is not`, async (t) => {
+      const name = uniq('presence-leave');
+      const watcher = clientOn(leaving, t, 'ws', { presence: { user_id: 'watcher', user_info: {} } });
+      await connected(watcher);
+      const watched = await subscribed(watcher, name);
+      const removed: Array<{ id: string; at: number }> = [];
+      watched.bind('pusher:member_removed', (m: { id: string }) => removed.push({ id: m.id, at: Date.now() }));
+
+      const leaver = clientOn(leaving, null, transport, { presence: { user_id: 'leaver', user_info: {} } });
+      t.after(() => leaver.disconnect());
+      // The one that stays goes through the proxy, which counts its requests.
+      const stayer = clientOn(leaving, t, transport, { presence: { user_id: 'stayer', user_info: {} }, httpPort: proxy.port });
+      const [leaverSocketId, stayerSocketId] = await Promise.all([connected(leaver), connected(stayer)]);
+      const joined = waitFor(() => memberIds(membersOf(watched)).length === 3, 'both HTTP members to join', 5000);
+      const [, stayerChannel] = await Promise.all([subscribed(leaver, name), subscribed(stayer, name)]);
+      await joined;
+      // Let the polls the joins answered be made again. A disconnect() that crosses the server's answer to the
+      // client's poll cannot be told from a client on its way back: that session only expires (see the README).
+      await sleep(300);
+
+      const disconnectedAt = Date.now();
+      leaver.disconnect();
+      // Meanwhile the channel is busy: each event answers the staying poller's poll, which it makes again at once.
+      const ticks: number[] = [];
+      stayerChannel.bind('tick', (tick: { i: number }) => ticks.push(tick.i));
+      const receivesBefore = receiveRequests(proxy).length;
+      let sent = 0;
+      const traffic = (async () => {
+        while (Date.now() - disconnectedAt < 5500) {
+          await sleep(250);
+          await leaving.sdk().trigger(name, 'tick', { i: sent++ });
+        }
+      })();
+
+      await waitFor(() => removed.some((m) => m.id === 'leaver'), 'member_removed for the member that disconnected', 5000);
+      const took = removed.find((m) => m.id === 'leaver')!.at - disconnectedAt;
+      assert.ok(took < 5000, `removed ${took} ms after disconnect()`);
+      assert.equal(leaving.herald.connections.get(leaverSocketId), undefined);
+
+      // The positive control: over more than the same 5 s, the member that keeps its session stays.
+      await traffic;
+      await waitFor(() => ticks.length === sent, 'every tick at the staying member');
+      assert.deepEqual(
+        ticks,
+        Array.from({ length: sent }, (_, i) => i),
+      );
+      assert.deepEqual(
+        removed.map((m) => m.id),
+        ['leaver'],
+      );
+      assert.deepEqual(memberIds(membersOf(watched)), ['stayer', 'watcher']);
+      assert.equal(leaving.herald.connections.get(stayerSocketId)?.transportKind, transport);
+      if (transport === 'xhr_polling') {
+        const polls = receiveRequests(proxy).length - receivesBefore;
+        assert.ok(polls >= 10, `the staying member polled ${polls} times meanwhile`);
+      }
+    });
+  }
+});
+
+describe('client events posted back to back', () => {
+  // The proxy holds every other post back for 150 ms, so that the one pusher-js made next reaches Herald first.
+  let reorder = false;
+  let postsSeen = 0;
+  let proxy: BlockingProxy;
+  before(async () => {
+    proxy = await startWebSocketBlockingProxy(h.port, {
+      holdMs: (path) => (reorder && path.includes('/xhr_send') && postsSeen++ % 2 === 0 ? 150 : 0),
+    });
+  });
+  after(() => proxy.close());
+
+  for (const transport of HTTP_TRANSPORTS) {
+    test(`${transport}: reach a WebSocket client in the order they were sent, though they reach Herald out of order`, async (t) => {
+      const name = uniq('private-sequence');
+      const viaHttp = clientOn(h, t, transport, { httpPort: proxy.port });
+      const viaWs = clientOn(h, t, 'ws');
+      await Promise.all([connected(viaHttp), connected(viaWs)]);
+      const [httpChannel, wsChannel] = await Promise.all([subscribed(viaHttp, name), subscribed(viaWs, name)]);
+      const count = 8; // within the app's 10 client events a second
+      const received: number[] = [];
+      const all = withTimeout(
+        new Promise<void>((resolve) => {
+          wsChannel.bind('client-step', (step: { i: number }) => {
+            received.push(step.i);
+            if (received.length === count) resolve();
+          });
+        }),
+        `${count} client events`,
+        5000,
+      );
+      const forwardedBefore = proxy.forwarded.length;
+      reorder = true;
+      postsSeen = 0;
+      t.after(() => {
+        reorder = false;
+      });
+      for (let i = 0; i < count; i++) assert.equal(httpChannel.trigger('client-step', { i }), true);
+      await all;
+      assert.deepEqual(received, Array.from({ length: count }, (_, i) => i));
+      // The posts did reach Herald out of order: the test would pass for nothing otherwise.
+      const posted = proxy.forwarded.slice(forwardedBefore).filter((path) => path.includes('/xhr_send')).map(requestNumberOf);
+      assert.ok(
+        posted.some((n, i) => i > 0 && n < posted[i - 1]!),
+        `posts reached Herald in the order ${posted.join(', ')}`,
+      );
+    });
+  }
+});
+
 describe('stream recycling', () => {
   let recycling: RunningHerald;
   let proxy: BlockingProxy;
@@ -231,6 +370,25 @@ describe('stream recycling', () => {
     assert.deepEqual(await got, { price: 101 });
     assert.equal(client.connection.socket_id, socketId);
     assert.deepEqual(states, [], 'the connection never left the connected state');
+  });
+
+  test('a presence member whose stream is handed over again and again stays a member', async (t) => {
+    const name = uniq('presence-recycled');
+    const watcher = clientOn(recycling, t, 'ws', { presence: { user_id: 'watcher', user_info: {} } });
+    await connected(watcher);
+    const watched = await subscribed(watcher, name);
+    const removed: string[] = [];
+    watched.bind('pusher:member_removed', (m: { id: string }) => removed.push(m.id));
+    const member = clientOn(recycling, t, 'xhr_streaming', { presence: { user_id: 'streamer', user_info: {} }, httpPort: proxy.port });
+    const socketId = await connected(member);
+    await subscribed(member, name);
+    const streamsBefore = proxy.requests.filter((path) => path.includes('/xhr_streaming')).length;
+    // Longer than a client that closed its stream is given to come back, several times over.
+    await sleep(3500);
+    assert.ok(proxy.requests.filter((path) => path.includes('/xhr_streaming')).length - streamsBefore >= 5, 'the stream was handed over meanwhile');
+    assert.deepEqual(removed, []);
+    assert.deepEqual(memberIds(membersOf(watched)), ['streamer', 'watcher']);
+    assert.equal(recycling.herald.connections.get(socketId)?.transportKind, 'xhr_streaming');
   });
 });
 
@@ -274,15 +432,16 @@ class RawSession {
     this.base = `${herald.url}/pusher/app/${key}/123/${randomBytes(4).toString('hex')}`;
   }
 
-  /** One poll; resolves with the response text. */
-  async poll(): Promise<string> {
-    const res = await fetch(`${this.base}/xhr?protocol=7&client=js&version=8.6.0`, { method: 'POST', signal: AbortSignal.timeout(5000) });
+  /** One poll, numbered `n` as pusher-js numbers its requests when given; resolves with the response text. */
+  async poll(n?: number): Promise<string> {
+    const numbered = n === undefined ? '' : `&n=${n}`;
+    const res = await fetch(`${this.base}/xhr?protocol=7&client=js&version=8.6.0${numbered}`, { method: 'POST', signal: AbortSignal.timeout(5000) });
     assert.equal(res.status, 200);
     return res.text();
   }
 
-  async post(body: string, method = 'POST'): Promise<{ status: number; body: string }> {
-    const res = await fetch(`${this.base}/xhr_send`, {
+  async post(body: string, method = 'POST', n?: number): Promise<{ status: number; body: string }> {
+    const res = await fetch(`${this.base}/xhr_send${n === undefined ? '' : `?n=${n}`}`, {
       method,
       body: method === 'GET' ? undefined : body,
       headers: { 'content-type': 'application/json' },
@@ -291,15 +450,15 @@ class RawSession {
     return { status: res.status, body: await res.text() };
   }
 
-  async send(frame: { event: string; data?: unknown; channel?: string }): Promise<void> {
-    const { status } = await this.post(JSON.stringify([JSON.stringify(frame)]));
+  async send(frame: { event: string; data?: unknown; channel?: string }, n?: number): Promise<void> {
+    const { status } = await this.post(JSON.stringify([JSON.stringify(frame)]), 'POST', n);
     assert.equal(status, 204);
   }
 
-  /** Opens the session and returns its socket id. */
-  async open(): Promise<string> {
-    assert.equal(await this.poll(), 'o\n');
-    const established = framesIn(await this.poll()).find((f) => f.event === 'pusher:connection_established');
+  /** Opens the session (with polls numbered `n` and `n + 1` when given) and returns its socket id. */
+  async open(n?: number): Promise<string> {
+    assert.equal(await this.poll(n), 'o\n');
+    const established = framesIn(await this.poll(n === undefined ? undefined : n + 1)).find((f) => f.event === 'pusher:connection_established');
     assert.ok(established, 'connection_established on the second poll');
     return (JSON.parse(established.data as string) as { socket_id: string }).socket_id;
   }
@@ -382,6 +541,21 @@ describe('session lifecycle', () => {
     await waitFor(() => small.herald.connections.get(socketId) === undefined, 'the overflowing connection to be closed');
     const last = await session.poll();
     assert.match(last, /^c\[4100,"Over capacity/);
+  });
+
+  test('a numbered post whose predecessor never comes waits a bounded time, then is handled', async () => {
+    const session = new RawSession(small);
+    await session.open(1);
+    // Number 3 is never sent: the ping numbered 4 waits for it, then goes without it.
+    const sentAt = Date.now();
+    await session.send({ event: 'pusher:ping', data: {} }, 4);
+    let frames: Array<{ event: string }> = [];
+    for (let n = 5; !frames.some((f) => f.event === 'pusher:pong'); n++) {
+      assert.ok(Date.now() - sentAt < 3000, 'the pong within 3 s');
+      frames = framesIn(await session.poll(n));
+    }
+    const waited = Date.now() - sentAt;
+    assert.ok(waited >= SEND_ORDER_WAIT_MS - 50, `answered after ${waited} ms, not before the wait`);
   });
 
   test('a session nobody polls expires, and a client coming back to it is told to reconnect', async () => {
