@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http/body.js';
+import { sendJson } from '../http/json.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
@@ -275,12 +276,6 @@ function fail(res: ServerResponse, error: HttpError): void {
     res.end();
     return;
   }
-  const text = JSON.stringify({ error: error.message });
-  res.writeHead(error.status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    // The rest of a refused body is not worth reading.
-    ...(error.kind === 'payloadTooLarge' ? { connection: 'close' } : {}),
-  });
-  res.end(text);
+  // The rest of a refused body is not worth reading.
+  sendJson(res, error.status, { error: error.message }, error.kind === 'payloadTooLarge' ? { connection: 'close' } : {});
 }
