@@ -109,6 +109,7 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
   assert.equal(hooks.invalid, 0);
   await waitFor(async () => (await metric(second.port, /^herald_webhook_queue_depth (\d+)/m)) === 0, 'an empty queue');
   const stopped = once(second.process, 'exit');
+  second.process.kill('SIGTERM');
   await withTimeout(stopped, 'Herald to stop', 15_000).catch((err: Error) => {
     throw new Error(`${err.message}\n${second.output()}`);
   });
