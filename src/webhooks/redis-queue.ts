@@ -117,6 +117,7 @@ export class RedisWebhookQueue implements WebhookQueue {
   /** Events not in Redis yet, oldest first; while there are any, new ones wait behind them. */
   private held: string[] = [];
   private holding = false;
+  private firstConnect: Promise<void> | null = null;
 
   constructor(
     url: string,
@@ -227,8 +228,10 @@ export class RedisWebhookQueue implements WebhookQueue {
     }
   }
 
+  /** The first connection, made on first use; later outages are not waited for (commands fail fast and are retried). */
   private async connected(): Promise<void> {
-    if (this.redis.status === 'wait') await this.redis.connect();
+    if (this.redis.status === 'wait') this.firstConnect ??= this.redis.connect();
+    await this.firstConnect;
   }
 
   private async run(s: Script, args: readonly (string | number)[]): Promise<unknown> {
