@@ -46,6 +46,7 @@ export class Webhooks {
   /** Batches are made one after another, so they are queued in the order their events were recorded. */
   private batching: Promise<void> = Promise.resolve();
   private recordFailing = false;
+  private closing = false;
 
   constructor(
     private readonly deps: WebhookDeps,
@@ -93,6 +94,7 @@ export class Webhooks {
    * whatever is left stays in the durable queue for the next start.
    */
   async close(deadline: number): Promise<void> {
+    this.closing = true;
     this.stopWatching?.();
     if (this.orphanTimer) clearInterval(this.orphanTimer);
     this.window.close();
@@ -113,7 +115,8 @@ export class Webhooks {
     }
     if (this.recordFailing) this.log.info('webhook events are recorded again');
     this.recordFailing = false;
-    this.window.open();
+    // An event whose app was still being looked up when closing began is recorded for the next start, not batched now.
+    if (!this.closing) this.window.open();
   }
 
   /** Turns the recorded events into requests, when the oldest was recorded at least `minAgeMs` ago. */
@@ -134,8 +137,10 @@ export class Webhooks {
       if (!batch) return;
       const jobs = await this.jobsOf(batch);
       if (!(await queue.enqueueBatch(batch, jobs))) {
-        // Another node of the cluster batched these events first, and queued their requests.
+        // Another node of the cluster batched these events first, and queued their requests. Any
+        // recorded after what it read get a window of their own.
         this.log.debug({ events: batch.events.length }, 'webhook events batched by another node');
+        if (!this.closing) this.window.open();
         return;
       }
       if (jobs.length > 0) this.dispatcher.wake();
