@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { appSchema } from '../apps/app-schema.js';
-import { jobsFor, MAX_EVENTS_PER_REQUEST } from './batcher.js';
+import { jobsFor, MAX_COUNTS_PER_BATCH, MAX_EVENTS_PER_REQUEST, withCounts } from './batcher.js';
 import type { WebhookEvent } from '../protocol/webhook-events.js';
 
 const app = appSchema.parse({
@@ -42,4 +42,30 @@ test('a long batch is split into requests of at most the maximum', () => {
 
 test('an app without webhooks sends nothing', () => {
   assert.deepEqual(jobsFor(appSchema.parse({ id: 'a', key: 'b', secret: 'c' }), events), []);
+});
+
+test('subscription count changes become one event per channel, with the count read when the batch is made', async () => {
+  const counts = new Map([['a', 3], ['b', 0]]);
+  const events = await withCounts(
+    [
+      { name: 'subscription_count', channel: 'a' },
+      { name: 'channel_occupied', channel: 'b' },
+      { name: 'subscription_count', channel: 'b' },
+      { name: 'subscription_count', channel: 'a' },
+    ],
+    async (channel) => counts.get(channel) ?? -1,
+  );
+  assert.deepEqual(events, [
+    { name: 'channel_occupied', channel: 'b' },
+    { name: 'subscription_count', channel: 'a', subscription_count: 3 },
+    { name: 'subscription_count', channel: 'b', subscription_count: 0 },
+  ]);
+});
+
+test('no count is read when no URL wants them, and at most so many channels per batch', async () => {
+  const changes = Array.from({ length: MAX_COUNTS_PER_BATCH + 5 }, (_, i) => ({ name: 'subscription_count' as const, channel: `c${i}` }));
+  assert.deepEqual(await withCounts(changes, null), []);
+  let reads = 0;
+  await withCounts(changes, async () => reads++);
+  assert.equal(reads, MAX_COUNTS_PER_BATCH);
 });

@@ -1,19 +1,20 @@
 import type { App } from '../apps/app.js';
 import type { AppId, ChannelName } from '../protocol/types.js';
 import type { WebhookBody, WebhookEvent } from '../protocol/webhook-events.js';
-import type { WebhookJob } from './queue.js';
+import type { RecordedBatch, RecordedEvent, WebhookJob } from './queue.js';
 
 /** Pusher's receivers take batches; beyond this many events a batch is split. */
 export const MAX_EVENTS_PER_REQUEST = 100;
 
+/** Channels whose subscription count is read per app and batch, at most; the rest wait for their next change. */
+export const MAX_COUNTS_PER_BATCH = 100;
+
 /**
- * Collects an app's webhook events for a short window, then turns them into
- * one request per URL with the events that URL wants.
+ * The batch window. The events themselves are already in the durable
+ * queue; this only says when to turn them into requests: one window after
+ * the first event recorded since the last batch.
  */
-export class WebhookBatcher {
-  private readonly pending = new Map<AppId, WebhookEvent[]>();
-  /** Channels whose subscription count changed in the window; the count is read at flush time. */
-  private readonly countChanged = new Map<AppId, Set<ChannelName>>();
+export class BatchWindow {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -21,42 +22,54 @@ export class WebhookBatcher {
     private readonly onDue: () => void,
   ) {}
 
-  add(appId: AppId, event: WebhookEvent): void {
-    let events = this.pending.get(appId);
-    if (!events) this.pending.set(appId, (events = []));
-    events.push(event);
-    this.schedule();
-  }
-
-  subscriptionCountChanged(appId: AppId, channel: ChannelName): void {
-    let channels = this.countChanged.get(appId);
-    if (!channels) this.countChanged.set(appId, (channels = new Set()));
-    channels.add(channel);
-    this.schedule();
-  }
-
-  /** Everything collected so far, and forgets it. */
-  take(): { events: Map<AppId, WebhookEvent[]>; countChanged: Map<AppId, Set<ChannelName>> } {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    const out = { events: new Map(this.pending), countChanged: new Map(this.countChanged) };
-    this.pending.clear();
-    this.countChanged.clear();
-    return out;
-  }
-
-  close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  private schedule(): void {
+  /** An event was recorded: batch it when the window ends (a window already open takes it along). */
+  open(): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.onDue();
     }, this.windowMs);
   }
+
+  get isOpen(): boolean {
+    return this.timer !== null;
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+/** A batch's events per app, each app's in the order they were recorded. */
+export function byApp(batch: RecordedBatch): Map<AppId, RecordedEvent[]> {
+  const out = new Map<AppId, RecordedEvent[]>();
+  for (const { appId, event } of batch.events) {
+    let events = out.get(appId);
+    if (!events) out.set(appId, (events = []));
+    events.push(event);
+  }
+  return out;
+}
+
+/**
+ * The events to send for one app's recorded events: as recorded, then one
+ * `subscription_count` per channel whose count changed, with the count as
+ * it is now (when `readCount` is given: some URL wants them).
+ */
+export async function withCounts(recorded: readonly RecordedEvent[], readCount: ((channel: ChannelName) => Promise<number>) | null): Promise<WebhookEvent[]> {
+  const events: WebhookEvent[] = [];
+  const changed = new Set<ChannelName>();
+  for (const event of recorded) {
+    if (event.name === 'subscription_count') changed.add(event.channel);
+    else events.push(event);
+  }
+  if (readCount) {
+    for (const channel of [...changed].slice(0, MAX_COUNTS_PER_BATCH)) {
+      events.push({ name: 'subscription_count', channel, subscription_count: await readCount(channel) });
+    }
+  }
+  return events;
 }
 
 /** The requests for one app's events: one per URL (split when long), each with only the events it asked for. */

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import type { QueuedJob, WebhookJob, WebhookQueue } from './queue.js';
+import type { AppId } from '../protocol/types.js';
+import type { QueuedJob, RecordedBatch, RecordedEvent, WebhookJob, WebhookQueue } from './queue.js';
 
 /**
  * A queue file is only created once there is something to queue, so a
  * Herald whose apps have no webhooks leaves no file behind. One left by an
- * earlier run is opened at once: its jobs are still owed.
+ * earlier run is opened at once: its events and jobs are still owed.
  */
 export class LazyQueue implements WebhookQueue {
   private queue: WebhookQueue | null = null;
@@ -16,10 +17,19 @@ export class LazyQueue implements WebhookQueue {
     if (existsSync(path)) this.queue = open(path);
   }
 
-  async enqueue(jobs: readonly WebhookJob[]): Promise<void> {
-    if (jobs.length === 0) return;
+  record(appId: AppId, event: RecordedEvent): void {
     this.queue ??= this.open(this.path);
-    await this.queue.enqueue(jobs);
+    this.queue.record(appId, event);
+  }
+
+  async recorded(max: number, minAgeMs: number): Promise<RecordedBatch | null> {
+    return this.queue ? this.queue.recorded(max, minAgeMs) : null;
+  }
+
+  async enqueueBatch(batch: RecordedBatch, jobs: readonly WebhookJob[]): Promise<boolean> {
+    // A batch was read from the queue, so it exists.
+    this.queue ??= this.open(this.path);
+    return this.queue.enqueueBatch(batch, jobs);
   }
 
   async claim(max: number, leaseMs: number): Promise<QueuedJob[]> {

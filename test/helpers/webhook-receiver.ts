@@ -13,11 +13,19 @@ export interface ReceivedEvent {
   readonly [field: string]: unknown;
 }
 
+/** An event with the `time_ms` of the request that carried it: what a receiver orders events by. */
+export interface TimedEvent {
+  readonly event: ReceivedEvent;
+  readonly timeMs: number;
+}
+
 export interface WebhookReceiver {
   readonly url: string;
   readonly port: number;
   /** Events of every accepted (2xx) request, in arrival order. */
   readonly events: ReceivedEvent[];
+  /** The same events with their request's `time_ms`. */
+  readonly timed: TimedEvent[];
   /** Every request that arrived, answered or not. */
   requests: number;
   /** Requests that did not pass the SDK's verification (wrong key or signature). */
@@ -34,6 +42,7 @@ export async function startWebhookReceiver(options: { port?: number; secret?: st
     url: '',
     port: 0,
     events: [] as ReceivedEvent[],
+    timed: [] as TimedEvent[],
     requests: 0,
     invalid: 0,
     failNext: (n: number) => {
@@ -60,7 +69,10 @@ export async function startWebhookReceiver(options: { port?: number; secret?: st
         res.writeHead(401).end('invalid signature');
         return;
       }
-      receiver.events.push(...(webhook.getEvents() as unknown as ReceivedEvent[]));
+      const events = webhook.getEvents() as unknown as ReceivedEvent[];
+      receiver.events.push(...events);
+      const timeMs = webhook.getTime().getTime();
+      receiver.timed.push(...events.map((event) => ({ event, timeMs })));
       res.writeHead(200).end('ok');
     });
   });

@@ -1,6 +1,8 @@
 // Webhooks survive the process: a Herald killed (SIGKILL) while its
-// receiver is down delivers them after a restart, and one stopped with
-// SIGTERM flushes what it was still batching before it exits.
+// receiver is down delivers them after a restart; events still inside the
+// batch window when it is killed are delivered too (after a restart, or by
+// another node of the cluster); and one stopped with SIGTERM batches what it
+// was still collecting before it exits.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -8,14 +10,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test, type TestContext } from 'node:test';
+import { after, describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
+import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, uniquePrefix } from '../helpers/cluster.js';
 import { APP } from '../helpers/herald.js';
 import { PusherJS } from '../helpers/pusher-js.js';
-import { connected, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
-import { named, startWebhookReceiver, unusedPort } from '../helpers/webhook-receiver.js';
+import { connected, sleep, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
+import { named, startWebhookReceiver, unusedPort, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const redisSkip = await redisUnavailable();
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
@@ -139,4 +143,103 @@ test('SIGTERM tells clients to reconnect elsewhere (4200), flushes the batched w
       ['channel_vacated', 'orders'],
     ],
   );
+});
+
+// A batch window far longer than the test takes to kill the process: without
+// a durable write when an event happens, the kill would lose every event.
+const WINDOW_MS = 2000;
+const IN_WINDOW = { HERALD_WEBHOOK_BATCH_MS: String(WINDOW_MS) };
+
+/**
+ * Occupies three channels and vacates the first on `node`, then kills it
+ * (SIGKILL) well within the batch window, before any request could be made.
+ */
+async function occupyAndKill(t: TestContext, node: Child, hooks: WebhookReceiver, channels: readonly string[]): Promise<void> {
+  const c = client(t, node.port);
+  await connected(c);
+  const firstEventAt = Date.now();
+  for (const channel of channels) await subscribed(c, channel);
+  c.unsubscribe(channels[0] as string);
+  // The unsubscribe is not answered: give it time to arrive and be recorded, still far inside the window.
+  await sleep(300);
+  assert.equal(hooks.requests, 0, 'nothing was sent before the kill');
+  assert.ok(Date.now() - firstEventAt < WINDOW_MS / 2, 'the kill comes well within the batch window');
+  const exited = once(node.process, 'exit');
+  node.process.kill('SIGKILL');
+  await withTimeout(exited, 'the killed Herald to exit');
+  c.disconnect();
+}
+
+function assertOnce(hooks: WebhookReceiver, name: string, channels: readonly string[]): void {
+  for (const channel of channels) assert.equal(named(hooks.events, name, channel).length, 1, `${name} ${channel}: ${JSON.stringify(hooks.events)}`);
+}
+
+test('events still in the batch window when Herald is killed are delivered after it restarts (SQLite queue)', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-window-'));
+  dirs.push(dataDir);
+  const hooks = await startWebhookReceiver();
+  t.after(() => hooks.close());
+  const channels = ['window-1', 'window-2', 'window-3'];
+  const first = await startChild(t, dataDir, hooks.url, IN_WINDOW);
+  await occupyAndKill(t, first, hooks, channels);
+
+  // Stopped with SIGKILL after the test, as the first one was: nothing here depends on a clean stop.
+  await startChild(t, dataDir, hooks.url, IN_WINDOW);
+  await waitFor(() => channels.every((ch) => named(hooks.events, 'channel_occupied', ch).length > 0), 'the occupied events of before the kill', 15_000);
+  await waitFor(() => named(hooks.events, 'channel_vacated', channels[0]).length > 0, 'the vacated event of before the kill', 5000);
+  // A request made twice would have arrived by now.
+  await sleep(500);
+  assert.equal(hooks.invalid, 0);
+  assertOnce(hooks, 'channel_occupied', channels);
+  assertOnce(hooks, 'channel_vacated', channels.slice(0, 1));
+});
+
+describe('with the Redis adapter', { skip: redisSkip ?? false }, () => {
+  const prefix = uniquePrefix('webhook-window');
+  after(() => dropPrefix(prefix));
+  const redis = {
+    HERALD_ADAPTER: 'redis',
+    HERALD_REDIS_URL: REDIS_URL,
+    HERALD_REDIS_PREFIX: prefix,
+    HERALD_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS),
+    HERALD_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
+    ...IN_WINDOW,
+  };
+
+  test('events still in the batch window of a killed node are delivered by another node, once', async (t) => {
+    const hooks = await startWebhookReceiver();
+    t.after(() => hooks.close());
+    const dirA = mkdtempSync(join(tmpdir(), 'herald-window-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'herald-window-b-'));
+    dirs.push(dirA, dirB);
+    const a = await startChild(t, dirA, hooks.url, redis);
+    await startChild(t, dirB, hooks.url, redis);
+    const channels = ['window-1', 'window-2', 'window-3'];
+    await occupyAndKill(t, a, hooks, channels);
+
+    await waitFor(() => channels.every((ch) => named(hooks.events, 'channel_occupied', ch).length > 0), 'the occupied events of the killed node', 15_000);
+    // Its vacated one, and then those b sends once it has found a dead (node timeout) and removed its subscribers.
+    await waitFor(() => channels.every((ch) => named(hooks.events, 'channel_vacated', ch).length > 0), 'every channel vacated', 15_000);
+    await sleep(1000);
+    assert.equal(hooks.invalid, 0);
+    assertOnce(hooks, 'channel_occupied', channels);
+    assertOnce(hooks, 'channel_vacated', channels);
+  });
+
+  test('events still in the batch window of a killed node are delivered after it restarts', async (t) => {
+    const hooks = await startWebhookReceiver();
+    t.after(() => hooks.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'herald-window-r-'));
+    dirs.push(dataDir);
+    const channels = ['restart-1', 'restart-2', 'restart-3'];
+    const first = await startChild(t, dataDir, hooks.url, redis);
+    await occupyAndKill(t, first, hooks, channels);
+
+    await startChild(t, dataDir, hooks.url, redis);
+    await waitFor(() => channels.every((ch) => named(hooks.events, 'channel_occupied', ch).length > 0), 'the occupied events of before the kill', 15_000);
+    await waitFor(() => named(hooks.events, 'channel_vacated', channels[0]).length > 0, 'the vacated event of before the kill', 5000);
+    await sleep(500);
+    assert.equal(hooks.invalid, 0);
+    assertOnce(hooks, 'channel_occupied', channels);
+    });
 });
