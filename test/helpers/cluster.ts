@@ -1,7 +1,6 @@
 // Herald nodes sharing one Redis, in this process or as child processes
 // (needed to SIGKILL one), with real clients pointed at each.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import Pusher from 'pusher';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
+import { rid } from './ids.js';
 import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { withTimeout } from './wait.js';
 
@@ -41,7 +41,7 @@ export async function redisUnavailable(): Promise<string | null> {
 }
 
 /** A key prefix no other run uses; its keys are deleted by `dropPrefix`. */
-export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
+export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${rid()}`;
 
 export async function dropPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });

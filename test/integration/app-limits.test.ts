@@ -3,11 +3,11 @@
 // (429) and requests per second (429). A refused event reaches nobody, the
 // answer says which limit it hit, and one app's limits never touch another's.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import Pusher from 'pusher';
 import { hmacSha256Hex } from '../../src/protocol/signatures.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import { connected, recordMessages, subscribed, waitFor, waitForMessage } from '../helpers/wait.js';
 
 const NARROW = { id: 'narrow-app', key: 'narrow-key', secret: 'narrow-secret', maxChannelsPerEvent: 2 };
@@ -22,7 +22,6 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const sdkFor = (app: { id: string; key: string; secret: string }) => h.sdk({ appId: app.id, key: app.key, secret: app.secret });
 
 interface Outcome {

@@ -2,11 +2,11 @@
 // with the SDK's own signing code where the SDK refuses to send a bad request
 // itself), with real pusher-js clients proving what is and is not delivered.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid, uniq } from '../helpers/ids.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -22,9 +22,6 @@ before(async () => {
   });
 });
 after(() => h.close());
-
-/** A channel name no other test uses (hex only, so it never carries a prefix by accident). */
-const uniq = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 
 interface Message {
   event: string;
@@ -76,7 +73,7 @@ const received = (c: RecordingClient, channel: string, event: string) =>
  * anything sent before it would have arrived first.
  */
 async function controlEventArrives(receiver: RecordingClient, channel: string): Promise<void> {
-  const marker = randomBytes(4).toString('hex');
+  const marker = rid();
   await h.sdk().trigger(channel, 'control', { marker });
   await waitFor(
     () => receiver.messages.some((m) => m.channel === channel && m.event === 'control' && (m.data as { marker?: string })?.marker === marker),

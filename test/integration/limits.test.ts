@@ -2,11 +2,11 @@
 // and not a byte more, and one app's limits never apply to another app on
 // the same server.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
+import { rid } from '../helpers/ids.js';
 import { connected, nextEvent, recordMessages, subscribed, waitFor, waitForMessage } from '../helpers/wait.js';
 
 const SMALL = { id: 'small-app', key: 'small-key', secret: 'small-secret', maxEventPayloadBytes: 100, maxPresenceMembers: 1 };
@@ -22,8 +22,6 @@ before(async () => {
   roomy = h.sdk();
 });
 after(() => h.close());
-
-const rid = () => randomBytes(6).toString('hex');
 
 /** The HTTP status the SDK request ended with, whether it resolved or rejected. */
 const statusOf = (request: Promise<{ status: number }>): Promise<number | undefined> =>

@@ -1,10 +1,11 @@
 // Presence channels: who is here, who arrives and who leaves, one member per
 // user however many sockets it has, and the per-app member limit.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { frameData } from '../helpers/raw-socket.js';
 import {
@@ -23,7 +24,6 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const person = (name: string): Pusher.PresenceChannelData => ({ user_id: `${name.toLowerCase()}-${rid()}`, user_info: { name } });
 
 interface Member {
