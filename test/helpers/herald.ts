@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import Pusher from 'pusher';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { createHerald, type Herald, type HeraldOptions } from '../../src/server.js';
-import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { localClient, type PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { frameData, rawSocket, type RawSocket } from './raw-socket.js';
 import { withTimeout } from './wait.js';
 
@@ -57,11 +57,7 @@ export async function startHerald(
         useTLS: false,
         ...overrides,
       }),
-    client: (t, clientOptions = {}, key = firstApp.key) => {
-      const c = new PusherJS(key, { ...localOptions(port), ...clientOptions } as PusherJSOptions);
-      t?.after(() => c.disconnect());
-      return c;
-    },
+    client: (t, clientOptions = {}, key = firstApp.key) => localClient(t, key, port, clientOptions),
     close: () => herald.close(),
   };
   return running;

@@ -2,70 +2,35 @@
 // receiver is down delivers them after a restart, and one stopped with
 // SIGTERM flushes what it was still batching before it exits.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { APP } from '../helpers/herald.js';
-import { PusherJS } from '../helpers/pusher-js.js';
+import { startHeraldProcess, type StartedHerald } from '../helpers/herald-process.js';
+import { localClient } from '../helpers/pusher-js.js';
 import { connected, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { named, startWebhookReceiver, unusedPort } from '../helpers/webhook-receiver.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly port: number;
-  output(): string;
-}
-
 /** `herald start` with one app whose webhooks go to `url`, its queue in `dataDir`. */
-async function startChild(t: TestContext, dataDir: string, url: string, env: Record<string, string> = {}): Promise<Child> {
+function startChild(t: TestContext, dataDir: string, url: string, env: Record<string, string> = {}): Promise<StartedHerald> {
   const config = join(dataDir, 'herald.json');
   writeFileSync(config, JSON.stringify({ apps: [{ ...APP, webhooks: [{ url, events: ['channel_occupied', 'channel_vacated'] }] }] }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--host', '127.0.0.1', '--port', '0', '--config', config], {
-    cwd: ROOT,
+  return startHeraldProcess(t, {
+    args: ['--config', config],
     env: {
-      PATH: process.env.PATH,
       HERALD_DATA_DIR: dataDir,
-      HERALD_LOG_LEVEL: 'info',
       HERALD_WEBHOOK_BATCH_MS: '50',
       HERALD_WEBHOOK_RETRY_BASE_MS: '100',
       HERALD_WEBHOOK_RETRY_MAX_MS: '300',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        const m = /"port":(\d+)[^\n]*"msg":"ready"/.exec(output);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`herald exited (${code}) before it was ready:\n${output}`)));
-    }),
-    'a child Herald to be ready',
-    20_000,
-  );
-  return { process: child, port, output: () => output };
-}
-
-function client(t: TestContext, port: number): PusherJS {
-  const c = new PusherJS(APP.key, { cluster: 'mt1', wsHost: '127.0.0.1', wsPort: port, forceTLS: false, enabledTransports: ['ws'], enableStats: false });
-  t.after(() => c.disconnect());
-  return c;
 }
 
 async function metric(port: number, pattern: RegExp): Promise<number> {
@@ -80,7 +45,7 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
   const receiverPort = await unusedPort();
   const url = `http://127.0.0.1:${receiverPort}/hooks`;
   const first = await startChild(t, dataDir, url);
-  const c = client(t, first.port);
+  const c = localClient(t, APP.key, first.port);
   await connected(c);
   const channels = ['orders-1', 'orders-2', 'orders-3'];
   for (const channel of channels) {
@@ -91,8 +56,7 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
   await waitFor(async () => (await metric(first.port, /^herald_webhook_failures_total\{reason="network"\} (\d+)/m)) > 0, 'a failed delivery', 10_000);
   assert.ok((await metric(first.port, /^herald_webhook_queue_depth (\d+)/m)) > 0);
   c.disconnect();
-  first.process.kill('SIGKILL');
-  await withTimeout(once(first.process, 'exit'), 'the killed Herald to exit');
+  await first.stop('SIGKILL');
 
   const hooks = await startWebhookReceiver({ port: receiverPort });
   t.after(() => hooks.close());
@@ -104,11 +68,7 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
   );
   assert.equal(hooks.invalid, 0);
   await waitFor(async () => (await metric(second.port, /^herald_webhook_queue_depth (\d+)/m)) === 0, 'an empty queue');
-  const stopped = once(second.process, 'exit');
-  second.process.kill('SIGTERM');
-  await withTimeout(stopped, 'Herald to stop', 15_000).catch((err: Error) => {
-    throw new Error(`${err.message}\n${second.output()}`);
-  });
+  assert.equal(await second.stop('SIGTERM'), 0, second.output());
 });
 
 test('SIGTERM tells clients to reconnect elsewhere (4200), flushes the batched webhooks and exits 0', async (t) => {
@@ -126,12 +86,10 @@ test('SIGTERM tells clients to reconnect elsewhere (4200), flushes the batched w
   ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'orders' } }));
   await waitFor(() => frames.some((f) => f.includes('pusher_internal:subscription_succeeded')), 'subscription_succeeded');
   const closed = once(ws, 'close') as Promise<[number, Buffer]>;
-  const exited = once(child.process, 'exit') as Promise<[number | null, string | null]>;
-  child.process.kill('SIGTERM');
+  const exited = child.stop('SIGTERM');
   const [code] = await withTimeout(closed, 'the server to close the socket', 10_000);
   assert.equal(code, 4200);
-  const [exitCode] = await withTimeout(exited, 'Herald to exit', 15_000);
-  assert.equal(exitCode, 0, child.output());
+  assert.equal(await exited, 0, child.output());
   assert.deepEqual(
     hooks.events.map((e) => [e.name, e.channel]),
     [
