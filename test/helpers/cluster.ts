@@ -5,11 +5,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import Pusher from 'pusher';
+import type Pusher from 'pusher';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
 import { startHeraldProcess } from './herald-process.js';
 import { rid } from './ids.js';
 import { localClient, type PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { sdkClient } from './sdk.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Short heartbeats so that failure tests stay quick; the bound is timeout + one heartbeat. */
@@ -118,7 +119,7 @@ export async function spawnNode(prefix: string, extraArgs: string[] = [], env: R
 }
 
 function handle(port: number): Omit<NodeHandle, 'close'> {
-  const sdk = () => new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(port), useTLS: false });
+  const sdk = () => sdkClient(port, APP);
   return {
     port,
     url: `http://127.0.0.1:${port}`,

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import Pusher from 'pusher';
 import { startHerald, type RunningHerald } from '../helpers/herald.js';
 import { runHerald } from '../helpers/herald-process.js';
+import { sdkClient, statusOf, type Credentials } from '../helpers/sdk.js';
 import { databaseAvailable, MYSQL_URL, POSTGRES_URL, rawExecute, uniqueTable, unreachable } from '../helpers/databases.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
@@ -41,20 +41,10 @@ interface StoredApp {
   source: string;
 }
 
-function sdk(h: RunningHerald, app: { id: string; key: string; secret: string }): Pusher {
-  return new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(h.port), useTLS: false });
-}
+const sdk = (h: RunningHerald, app: Credentials) => sdkClient(h.port, app);
 
 /** The HTTP status the API answers these credentials. */
-async function apiStatus(h: RunningHerald, app: { id: string; key: string; secret: string }): Promise<number> {
-  try {
-    return (await sdk(h, app).get({ path: '/channels' })).status;
-  } catch (err) {
-    const status = (err as Pusher.RequestError).status;
-    if (typeof status !== 'number') throw err;
-    return status;
-  }
-}
+const apiStatus = (h: RunningHerald, app: Credentials) => statusOf(sdk(h, app).get({ path: '/channels' }));
 
 /** The code pusher-js was refused with, from its connection `error` event (a refused handshake or a pusher:error). */
 function refusalCode(client: PusherJS, what: string): Promise<number | undefined> {

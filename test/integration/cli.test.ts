@@ -10,6 +10,7 @@ import Echo, { type EchoOptions } from 'laravel-echo';
 import Pusher from 'pusher';
 import { runHerald, startHeraldProcess } from '../helpers/herald-process.js';
 import { localClient, PusherJS } from '../helpers/pusher-js.js';
+import { sdkClient, statusOf, type Credentials } from '../helpers/sdk.js';
 import { connected, nextEvent, subscribed, withTimeout } from '../helpers/wait.js';
 
 const workDir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
@@ -21,35 +22,19 @@ function writeConfig(name: string, content: string): string {
   return path;
 }
 
-interface Credentials {
-  id: string;
-  key: string;
-  secret: string;
-}
-
 /** Proves an app is served: a pusher-js subscriber gets an event the SDK triggers with these credentials. */
 async function assertAppServed(t: TestContext, port: number, app: Credentials): Promise<void> {
   const client = localClient(t, app.key, port);
   await connected(client);
   const channel = await subscribed(client, 'cli-check');
   const got = nextEvent(channel, 'served');
-  const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
-  const res = await sdk.trigger('cli-check', 'served', { app: app.id });
+  const res = await sdkClient(port, app).trigger('cli-check', 'served', { app: app.id });
   assert.equal(res.status, 200);
   assert.deepEqual(await got, { app: app.id });
 }
 
 /** The status the HTTP API answers an SDK with these credentials. */
-async function apiStatus(port: number, app: Credentials): Promise<number> {
-  const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
-  try {
-    return (await sdk.get({ path: '/channels' })).status;
-  } catch (err) {
-    const status = (err as Pusher.RequestError).status;
-    if (typeof status !== 'number') throw err;
-    return status;
-  }
-}
+const apiStatus = (port: number, app: Credentials) => statusOf(sdkClient(port, app).get({ path: '/channels' }));
 
 const DEV_APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
 const WARN = 40;

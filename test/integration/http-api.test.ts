@@ -7,6 +7,7 @@ import type Pusher from 'pusher';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { rid, uniq } from '../helpers/ids.js';
+import { outcome } from '../helpers/sdk.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -150,17 +151,10 @@ async function signedRequest(
 }
 
 /** The HTTP error an SDK call must fail with. */
-async function sdkError(promise: Promise<unknown>): Promise<{ status: number; body: unknown }> {
-  let failure: unknown;
-  try {
-    const res = await promise;
-    assert.fail(`expected the HTTP API to refuse the request, but it answered ${(res as Response).status}`);
-  } catch (err) {
-    failure = err;
-  }
-  const { status, body } = failure as Pusher.RequestError;
-  if (typeof status !== 'number') throw failure;
-  return { status, body: JSON.parse(body ?? 'null') };
+async function sdkError(request: Parameters<typeof outcome>[0]): Promise<{ status: number; body: unknown }> {
+  const { status, body } = await outcome(request);
+  assert.ok(status >= 400, `expected the HTTP API to refuse the request, but it answered ${status}`);
+  return { status, body: JSON.parse(body || 'null') };
 }
 
 /** Asserts a JSON `{error}` whose message names the problem. */

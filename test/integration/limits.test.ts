@@ -7,6 +7,7 @@ import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
 import { rid } from '../helpers/ids.js';
+import { statusOf } from '../helpers/sdk.js';
 import { connected, nextEvent, recordMessages, subscribed, waitFor, waitForMessage } from '../helpers/wait.js';
 
 const SMALL = { id: 'small-app', key: 'small-key', secret: 'small-secret', maxEventPayloadBytes: 100, maxPresenceMembers: 1 };
@@ -24,12 +25,6 @@ before(async () => {
 after(() => h.close());
 
 /** The HTTP status the SDK request ended with, whether it resolved or rejected. */
-const statusOf = (request: Promise<{ status: number }>): Promise<number | undefined> =>
-  request.then(
-    (res) => res.status,
-    (err: { status?: number }) => err.status,
-  );
-
 /** A JSON string `data` of exactly `bytes` bytes (UTF-8), some of them multi-byte. */
 function dataOfSize(bytes: number): string {
   const pad = bytes - Buffer.byteLength(JSON.stringify({ note: 'ü€', pad: '' }));
