@@ -46,6 +46,7 @@ export interface HeraldProcess {
 /** A running `herald start`, with the port it said it is ready on. */
 export interface StartedHerald extends HeraldProcess {
   readonly port: number;
+  readonly url: string;
 }
 
 export interface StartOptions {
@@ -78,7 +79,7 @@ export async function startHeraldProcess(t: TestContext | null, options: StartOp
     await started.stop('SIGKILL');
     throw new Error(`${err.message}\n${started.output()}`);
   });
-  return { process: started.process, logs: started.logs, output: started.output, stop: started.stop, port };
+  return { process: started.process, logs: started.logs, output: started.output, stop: started.stop, port, url: `http://127.0.0.1:${port}` };
 }
 
 export interface Finished {

@@ -10,6 +10,7 @@ import { after, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { APP } from '../helpers/herald.js';
 import { startHeraldProcess, type StartedHerald } from '../helpers/herald-process.js';
+import { metricValue } from '../helpers/metrics.js';
 import { localClient } from '../helpers/pusher-js.js';
 import { connected, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { named, startWebhookReceiver, unusedPort } from '../helpers/webhook-receiver.js';
@@ -33,12 +34,6 @@ function startChild(t: TestContext, dataDir: string, url: string, env: Record<st
   });
 }
 
-async function metric(port: number, pattern: RegExp): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = pattern.exec(text);
-  return m ? Number(m[1]) : Number.NaN;
-}
-
 test('webhooks pending when Herald is killed are delivered after it restarts', async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-durable-'));
   dirs.push(dataDir);
@@ -53,8 +48,8 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
     c.unsubscribe(channel);
   }
   // Queued and already failing against the absent receiver.
-  await waitFor(async () => (await metric(first.port, /^herald_webhook_failures_total\{reason="network"\} (\d+)/m)) > 0, 'a failed delivery', 10_000);
-  assert.ok((await metric(first.port, /^herald_webhook_queue_depth (\d+)/m)) > 0);
+  await waitFor(async () => ((await metricValue(first.url, 'herald_webhook_failures_total{reason="network"}')) ?? 0) > 0, 'a failed delivery', 10_000);
+  assert.ok(((await metricValue(first.url, 'herald_webhook_queue_depth')) ?? 0) > 0);
   c.disconnect();
   await first.stop('SIGKILL');
 
@@ -67,7 +62,7 @@ test('webhooks pending when Herald is killed are delivered after it restarts', a
     15_000,
   );
   assert.equal(hooks.invalid, 0);
-  await waitFor(async () => (await metric(second.port, /^herald_webhook_queue_depth (\d+)/m)) === 0, 'an empty queue');
+  await waitFor(async () => (await metricValue(second.url, 'herald_webhook_queue_depth')) === 0, 'an empty queue');
   assert.equal(await second.stop('SIGTERM'), 0, second.output());
 });
 
