@@ -58,6 +58,19 @@ async function barrier(messages: ReceivedMessage[], channel: string): Promise<vo
 const count = (messages: ReceivedMessage[], channel: string, event: string) =>
   messages.filter((m) => m.channel === channel && m.event === event).length;
 
+/** Alice and then Bob in a fresh presence room, once Alice's client counts both. */
+async function aliceThenBob(t: Parameters<typeof signedClient>[1]) {
+  const name = `presence-room-${rid()}`;
+  const alice = person('Alice');
+  const bob = person('Bob');
+  const a = await member(alice, t);
+  const chA = await subscribed(a.client, name);
+  const b = await member(bob, t);
+  await subscribed(b.client, name);
+  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  return { name, alice, bob, chA, b };
+}
+
 test('members see each other with user_info, and member_added reaches the others only', async (t) => {
   const alice = person('Alice');
   const bob = person('Bob');
@@ -83,14 +96,7 @@ test('members see each other with user_info, and member_added reaches the others
 });
 
 test('member_removed when a member disconnects', async (t) => {
-  const name = `presence-room-${rid()}`;
-  const alice = person('Alice');
-  const bob = person('Bob');
-  const a = await member(alice, t);
-  const chA = await subscribed(a.client, name);
-  const b = await member(bob, t);
-  await subscribed(b.client, name);
-  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  const { alice, bob, chA, b } = await aliceThenBob(t);
 
   const removed = nextEvent<Member>(chA, 'pusher:member_removed');
   b.client.disconnect();
@@ -99,14 +105,7 @@ test('member_removed when a member disconnects', async (t) => {
 });
 
 test('member_removed when a member unsubscribes, and the channel API agrees', async (t) => {
-  const name = `presence-room-${rid()}`;
-  const alice = person('Alice');
-  const bob = person('Bob');
-  const a = await member(alice, t);
-  const chA = await subscribed(a.client, name);
-  const b = await member(bob, t);
-  await subscribed(b.client, name);
-  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  const { name, alice, bob, chA, b } = await aliceThenBob(t);
 
   const removed = nextEvent<Member>(chA, 'pusher:member_removed');
   b.client.unsubscribe(name);
