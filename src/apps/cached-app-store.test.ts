@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { App } from './app.js';
-import { appSchema } from './app-schema.js';
 import { CachedAppStore, type AppChange } from './cached-app-store.js';
+import { testApp } from '../../test/helpers/apps.js';
 
-const app = (id: string, extra: Partial<App> = {}): App => ({ ...appSchema.parse({ id, key: `${id}-key`, secret: `${id}-secret` }), ...extra });
 
 /** A store whose apps the test sets, counting how often it is read; it fails while `down` is set. */
 class FakeSource {
@@ -24,7 +23,7 @@ const LONG_TTL = 60_000;
 describe('CachedAppStore', () => {
   test('answers known apps from memory, without reading the store', async () => {
     const source = new FakeSource();
-    source.apps = [app('a')];
+    source.apps = [testApp('a')];
     const cache = new CachedAppStore(source, { ttlMs: LONG_TTL });
     await cache.start();
     for (let i = 0; i < 5; i++) assert.equal((await cache.findByKey('a-key'))?.id, 'a');
@@ -37,7 +36,7 @@ describe('CachedAppStore', () => {
     const source = new FakeSource();
     const cache = new CachedAppStore(source, { ttlMs: LONG_TTL, missRefreshIntervalMs: 0 });
     await cache.start();
-    source.apps = [app('new')];
+    source.apps = [testApp('new')];
     assert.equal((await cache.findByKey('new-key'))?.id, 'new');
 
     const throttled = new CachedAppStore(source, { ttlMs: LONG_TTL, missRefreshIntervalMs: LONG_TTL });
@@ -51,12 +50,12 @@ describe('CachedAppStore', () => {
 
   test('reports changed, disabled and removed apps at a refresh, and not unchanged ones', async () => {
     const source = new FakeSource();
-    source.apps = [app('same'), app('limits'), app('off'), app('gone')];
+    source.apps = [testApp('same'), testApp('limits'), testApp('off'), testApp('gone')];
     const cache = new CachedAppStore(source, { ttlMs: LONG_TTL });
     await cache.start();
     const changes: AppChange[] = [];
     cache.onChange((c) => changes.push(c));
-    source.apps = [app('same'), app('limits', { maxConnections: 5 }), app('off', { enabled: false })];
+    source.apps = [testApp('same'), testApp('limits', { maxConnections: 5 }), testApp('off', { enabled: false })];
     await cache.refresh();
     assert.deepEqual(
       changes.map((c) => [c.previous.id, c.current?.maxConnections, c.current?.enabled]),
@@ -71,7 +70,7 @@ describe('CachedAppStore', () => {
 
   test('a failing store leaves the last apps in service and is reported once per outage', async () => {
     const source = new FakeSource();
-    source.apps = [app('a')];
+    source.apps = [testApp('a')];
     const errors: unknown[] = [];
     let recovered = 0;
     const cache = new CachedAppStore(source, { ttlMs: LONG_TTL, onRefreshError: (e) => errors.push(e), onRefreshRecovered: () => recovered++ });
@@ -82,7 +81,7 @@ describe('CachedAppStore', () => {
     assert.equal((await cache.findByKey('a-key'))?.id, 'a');
     assert.equal(errors.length, 1);
     source.down = false;
-    source.apps = [app('a'), app('b')];
+    source.apps = [testApp('a'), testApp('b')];
     await cache.refresh();
     assert.equal(recovered, 1);
     assert.equal((await cache.findByKey('b-key'))?.id, 'b');
@@ -93,7 +92,7 @@ describe('CachedAppStore', () => {
     const source = new FakeSource();
     const cache = new CachedAppStore(source, { ttlMs: 20, missRefreshIntervalMs: LONG_TTL });
     await cache.start();
-    source.apps = [app('later')];
+    source.apps = [testApp('later')];
     const deadline = Date.now() + 3000;
     while (!(await cache.list()).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual((await cache.list()).map((a) => a.id), ['later']);

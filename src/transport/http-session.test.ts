@@ -186,3 +186,98 @@ test('posts held back are dropped with the session that ends', (t) => {
   t.mock.timers.tick(10_000);
   assert.deepEqual(received, []);
 });
+
+/** Lets queued microtasks run: frames sent in one turn are written together at its end. */
+const endOfTurn = () => Promise.resolve();
+
+test('frames sent in one turn reach an open stream as one messages line, in order', async (t) => {
+  const { session } = sessionOn(t, 'xhr_streaming');
+  const stream = new FakeResponse();
+  session.open(asResponse(stream));
+  session.send('{"event":"one"}');
+  session.send('{"event":"two"}');
+  assert.equal(stream.text, 'o\n', 'not before the turn ends');
+  await endOfTurn();
+  assert.equal(stream.text, 'o\na["{\\"event\\":\\"one\\"}","{\\"event\\":\\"two\\"}"]\n');
+  assert.equal(stream.writableEnded, false, 'a stream stays open');
+});
+
+test('a poll carries the waiting frames and is ended; frames sent meanwhile wait for the next poll', async (t) => {
+  const { session } = sessionOn(t, 'xhr_polling');
+  const opening = new FakeResponse();
+  session.open(asResponse(opening));
+  assert.equal(opening.text, 'o\n');
+  assert.equal(opening.writableEnded, true, 'a poll carries the open frame alone');
+  session.send('{"event":"early"}');
+  const poll = new FakeResponse();
+  session.resume(asResponse(poll), 2);
+  assert.equal(poll.text, 'a["{\\"event\\":\\"early\\"}"]\n');
+  assert.equal(poll.writableEnded, true);
+  session.send('{"event":"later"}');
+  await endOfTurn();
+  assert.equal(poll.text, 'a["{\\"event\\":\\"early\\"}"]\n', 'an answered poll carries nothing more');
+  const next = new FakeResponse();
+  session.resume(asResponse(next), 3);
+  assert.equal(next.text, 'a["{\\"event\\":\\"later\\"}"]\n');
+});
+
+test('an idle stream gets a heartbeat after the interval, a backed-up one does not', (t) => {
+  const { session, after } = sessionOn(t, 'xhr_streaming', { heartbeatIntervalMs: 1_000 });
+  const stream = new FakeResponse();
+  session.open(asResponse(stream));
+  after(999);
+  assert.equal(stream.text, 'o\n');
+  after(1);
+  assert.equal(stream.text, 'o\nh\n');
+  stream.writableNeedDrain = true;
+  after(5_000);
+  assert.equal(stream.text, 'o\nh\n');
+});
+
+test('a client not collecting its frames is cut at the buffer limit with 4100, and the frames are dropped', (t) => {
+  const { session, ended } = sessionOn(t, 'xhr_polling', { maxBufferedBytes: 120 });
+  session.open(asResponse(new FakeResponse()));
+  const frame = `{"event":"e","data":"${'x'.repeat(30)}"}`;
+  session.send(frame);
+  session.send(frame);
+  assert.equal(ended.length, 0, 'within the limit');
+  session.send(frame);
+  assert.deepEqual(
+    ended.map((e) => e.why),
+    ['over-capacity'],
+  );
+  assert.equal(ended[0]!.lastWords, 'c[4100,"Over capacity: the client is not collecting its messages"]\n');
+  assert.equal(session.bytesWhenCut, Buffer.byteLength(frame) * 3);
+  session.send(frame);
+  assert.equal(ended.length, 1, 'an ended session takes nothing more');
+});
+
+test('a session closed with a few frames unsent leaves them, then the close, for its returning client', (t) => {
+  const { session, ended } = sessionOn(t, 'xhr_polling');
+  session.open(asResponse(new FakeResponse()));
+  session.send('{"event":"last"}');
+  session.close(4009, 'terminated');
+  assert.equal(ended[0]!.lastWords, 'a["{\\"event\\":\\"last\\"}"]\nc[4009,"terminated"]\n');
+});
+
+test('a session closed with many frames unsent leaves only the close', (t) => {
+  const { session, ended } = sessionOn(t, 'xhr_polling');
+  session.open(asResponse(new FakeResponse()));
+  for (let i = 0; i < 100; i++) session.send(`{"event":"e","data":"${'x'.repeat(100)}"}`);
+  session.close(4009, 'terminated');
+  assert.equal(ended[0]!.lastWords, 'c[4009,"terminated"]\n');
+});
+
+test('a stream open when the session closes gets the waiting frames and the close, and is ended', (t) => {
+  const { session, ended } = sessionOn(t, 'xhr_streaming');
+  const stream = new FakeResponse();
+  session.open(asResponse(stream));
+  session.send('{"event":"bye"}');
+  session.close(4200, 'restarting');
+  assert.equal(stream.text, 'o\na["{\\"event\\":\\"bye\\"}"]\nc[4200,"restarting"]\n');
+  assert.equal(stream.writableEnded, true);
+  assert.deepEqual(
+    ended.map((e) => e.why),
+    ['closed'],
+  );
+});

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { APP } from '../helpers/herald.js';
 import { authStatus, openAs, screenshot, startExampleStack, tokenFor, waitForPill, type ExampleStack } from '../helpers/examples.js';
-import { PusherJS } from '../helpers/pusher-js.js';
+import { localClient } from '../helpers/pusher-js.js';
 import { withTimeout } from '../helpers/wait.js';
 
 let stack: ExampleStack;
@@ -66,16 +66,9 @@ test("an order reaches only its vendor's inbox, and status changes reach the cus
 
 test("a vendor cannot subscribe to another vendor's inbox: the back end refuses to authorize it", async (t) => {
   const yukisToken = await tokenFor(stack, 'yuki');
-  const client = new PusherJS(APP.key, {
-    cluster: 'mt1',
-    wsHost: '127.0.0.1',
-    wsPort: stack.heraldPort,
-    forceTLS: false,
-    enabledTransports: ['ws'],
-    enableStats: false,
+  const client = localClient(t, APP.key, stack.heraldPort, {
     channelAuthorization: { endpoint: `${stack.url}/broadcasting/auth`, transport: 'ajax', headers: { Authorization: `Bearer ${yukisToken}` } },
   });
-  t.after(() => client.disconnect());
   const outcome = (name: string) =>
     withTimeout(
       new Promise<string>((resolve) => {

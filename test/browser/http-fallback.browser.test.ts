@@ -11,6 +11,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { uniq } from '../helpers/ids.js';
 // page.evaluate waits as long as the page's promise does; every wait on the page is bounded with this.
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -103,7 +104,7 @@ function clientSettings(enabledTransports?: string[]): Record<string, unknown> {
 
 /** Starts the page's client, triggers an event with the SDK and waits for the page to receive it. */
 async function receivesTriggeredEvent(page: Page, settings: Record<string, unknown>, connectWaitMs: number): Promise<string> {
-  const channel = `news-${Math.random().toString(16).slice(2)}`;
+  const channel = uniq('news');
   const socketId = await page.evaluate(
     ([key, options, name]) => (globalThis as unknown as PageGlobals).startClient({ key, settings: options }, name),
     [APP.key, settings, channel] as const,

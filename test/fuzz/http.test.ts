@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { startHerald, type RunningHerald } from '../helpers/herald.js';
+import { longText } from './arbitraries.js';
 import { fuzzParameters } from './fuzz-runs.js';
 
 const DOCUMENTED = new Set([200, 204, 400, 401, 403, 404, 405, 413, 429]);
@@ -41,13 +42,6 @@ function send(port: number, method: string, path: string, headers: Record<string
     else req.end();
   });
 }
-
-/** Far past every name limit: ASCII, or two-, three- and four-byte characters. */
-const longText = (minLength: number, maxLength: number) =>
-  fc.oneof(
-    fc.string({ minLength, maxLength }),
-    fc.constantFrom('é', '鍵', '🎉', 'x').chain((char) => fc.integer({ min: minLength, max: maxLength }).map((n) => char.repeat(n))),
-  );
 
 const segment = fc.oneof(
   fc.constantFrom('apps', 'test-app', 'events', 'batch_events', 'channels', 'users', 'terminate_connections', 'stats', 'app', 'test-key', 'xhr', 'xhr_send', 'xhr_streaming', 'pusher', '..', '%', '%zz', '%E2%82', '%00'),

@@ -17,6 +17,7 @@ import { dataAsObject, parseInboundFrame } from '../../src/protocol/frames.js';
 import { hmacSha256Hex, md5Hex } from '../../src/protocol/signatures.js';
 import { parseSendBody, parseSessionRoute, requestNumber } from '../../src/transport/http-session-protocol.js';
 import { fitCloseReason, MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
+import { anyJson } from './arbitraries.js';
 import { fuzzParameters } from './fuzz-runs.js';
 
 /** Text far past every length limit: ASCII, or two-, three- and four-byte characters (and lone surrogates). */
@@ -31,26 +32,12 @@ const longText = fc.oneof(
 /** Text of every kind: ASCII, any code point (lone surrogates too), JSON-looking text, and very long text. */
 const anyText = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.json(), longText);
 
-/** JSON values nested up to `depth`, with unicode keys and strings. */
-const deepJson = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small', withCrossShrink: true },
-    fc.constant(null),
-    fc.boolean(),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.integer(),
-    fc.string({ unit: 'binary' }),
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 4 }),
-  ),
-})).value;
-
 /** Frames shaped like Pusher's, with each field of any type. */
 const frameLike = fc.record(
   {
-    event: fc.oneof(fc.constantFrom('pusher:subscribe', 'pusher:ping', 'pusher:signin', 'client-x', ''), fc.string(), deepJson),
-    channel: fc.oneof(fc.string(), deepJson),
-    data: deepJson,
+    event: fc.oneof(fc.constantFrom('pusher:subscribe', 'pusher:ping', 'pusher:signin', 'client-x', ''), fc.string(), anyJson),
+    channel: fc.oneof(fc.string(), anyJson),
+    data: anyJson,
   },
   { requiredKeys: [] },
 );
@@ -74,7 +61,7 @@ describe('fuzz: WebSocket frame parsing', () => {
 
   test('a well-formed frame always parses back to what was sent', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', minLength: 1 }), fc.option(fc.string({ unit: 'binary' }), { nil: undefined }), deepJson, (event, channel, data) => {
+      fc.property(fc.string({ unit: 'binary', minLength: 1 }), fc.option(fc.string({ unit: 'binary' }), { nil: undefined }), anyJson, (event, channel, data) => {
         const parsed = parseInboundFrame(JSON.stringify({ event, channel, data }));
         assert.ok(parsed.ok);
         assert.equal(parsed.frame.event, JSON.parse(JSON.stringify(event)));
@@ -85,7 +72,7 @@ describe('fuzz: WebSocket frame parsing', () => {
 
   test('dataAsObject never throws and returns a plain object or null', () => {
     fc.assert(
-      fc.property(fc.oneof(deepJson, anyText, deepJson.map((v) => JSON.stringify(v))), (data) => {
+      fc.property(fc.oneof(anyJson, anyText, anyJson.map((v) => JSON.stringify(v))), (data) => {
         const out = dataAsObject(data);
         assert.ok(out === null || (typeof out === 'object' && !Array.isArray(out)));
       }),
@@ -154,7 +141,7 @@ describe('fuzz: names that become map and Redis keys', () => {
 
   test('user ids and event names are refused with a reason, never with an exception', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, deepJson), (value) => {
+      fc.property(fc.oneof(anyText, anyJson), (value) => {
         const user = userIdProblem(value);
         if (user === null) {
           assert.equal(typeof value, 'string');
@@ -267,7 +254,7 @@ describe('fuzz: HTTP fallback session protocol', () => {
 
   test('parseSendBody takes a JSON array of strings and refuses anything else with 400', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, deepJson.map((v) => JSON.stringify(v)), fc.array(fc.string({ unit: 'binary' })).map((a) => JSON.stringify(a))), (text) => {
+      fc.property(fc.oneof(anyText, anyJson.map((v) => JSON.stringify(v)), fc.array(fc.string({ unit: 'binary' })).map((a) => JSON.stringify(a))), (text) => {
         try {
           const frames = parseSendBody(Buffer.from(text));
           assert.ok(Array.isArray(frames) && frames.every((f) => typeof f === 'string'));
@@ -298,7 +285,7 @@ describe('fuzz: config files and the environment', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   let n = 0;
 
-  const anyValue = fc.oneof(deepJson, fc.string({ unit: 'binary' }), fc.integer(), fc.constant(-1), fc.constant(0), fc.double());
+  const anyValue = fc.oneof(anyJson, fc.string({ unit: 'binary' }), fc.integer(), fc.constant(-1), fc.constant(0), fc.double());
   const appLike = fc.record(
     {
       id: anyValue,

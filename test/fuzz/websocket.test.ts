@@ -14,6 +14,7 @@ import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { closedBy, rawSocket, type CloseInfo } from '../helpers/raw-socket.js';
 import { connected, nextEvent, subscribed } from '../helpers/wait.js';
+import { anyJson, longText } from './arbitraries.js';
 import { fuzzParameters } from './fuzz-runs.js';
 
 const MAX_FRAME_BYTES = 16 * 1024;
@@ -24,47 +25,27 @@ const DOCUMENTED_CLOSE_CODES = new Set<number>([
   ...Object.values(SocketErrors).flatMap((e) => (e.code === null ? [] : [e.code])),
 ]);
 
-const json = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    fc.constant(null),
-    fc.boolean(),
-    fc.integer(),
-    fc.double({ noNaN: true, noDefaultInfinity: true }),
-    fc.string({ unit: 'binary' }),
-    fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.string({ unit: 'binary' }), tie('value'), { maxKeys: 4 }),
-  ),
-})).value;
-
 const eventName = fc.oneof(
   fc.constantFrom('pusher:subscribe', 'pusher:unsubscribe', 'pusher:ping', 'pusher:pong', 'pusher:signin', 'client-typing', 'pusher:teleport', ''),
   fc.string({ unit: 'binary' }),
-  json,
+  anyJson,
 );
-/** Text far past every name limit (164 characters for a channel): ASCII, or two-, three- and four-byte characters. */
-const longText = (minLength: number, maxLength: number) =>
-  fc.oneof(
-    fc.string({ minLength, maxLength }),
-    fc.constantFrom('é', '鍵', '🎉', 'x').chain((char) => fc.integer({ min: minLength, max: maxLength }).map((n) => char.repeat(n))),
-    fc.string({ unit: 'binary', minLength, maxLength }),
-  );
 
 const channelName = fc.oneof(
   fc.constantFrom('public', 'private-x', 'presence-x', 'private-encrypted-x', 'cache-x', '#server-to-user-1', 'a:b', ''),
   fc.string({ unit: 'binary' }),
   fc.constantFrom('', 'private-', 'presence-', 'private-encrypted-', '#server-to-user-').chain((prefix) => longText(150, 2000).map((name) => prefix + name)),
-  json,
+  anyJson,
 );
 const pusherData = fc.oneof(
-  json,
-  fc.record({ channel: channelName, auth: fc.oneof(fc.string(), json), channel_data: fc.oneof(fc.string(), json), user_data: fc.oneof(fc.string(), json) }, { requiredKeys: [] }),
+  anyJson,
+  fc.record({ channel: channelName, auth: fc.oneof(fc.string(), anyJson), channel_data: fc.oneof(fc.string(), anyJson), user_data: fc.oneof(fc.string(), anyJson) }, { requiredKeys: [] }),
 );
 
 /** One text frame a client might send: random text, random JSON, or a Pusher-shaped frame with fields of any type. */
 const frameText = fc.oneof(
   fc.string({ unit: 'binary' }),
-  json.map((v) => JSON.stringify(v)),
+  anyJson.map((v) => JSON.stringify(v)),
   fc.record({ event: eventName, channel: channelName, data: pusherData }, { requiredKeys: [] }).map((f) => JSON.stringify(f)),
   // Larger than the frame limit: the documented close (1009).
   fc.integer({ min: MAX_FRAME_BYTES + 1, max: MAX_FRAME_BYTES * 4 }).map((n) => JSON.stringify({ event: 'client-big', data: 'x'.repeat(n) })),

@@ -1,23 +1,21 @@
 // Herald nodes sharing one Redis, in this process or as child processes
 // (needed to SIGKILL one), with real clients pointed at each.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import { Redis } from 'ioredis';
-import Pusher from 'pusher';
+import type Pusher from 'pusher';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
-import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
-import { withTimeout } from './wait.js';
+import { startHeraldProcess } from './herald-process.js';
+import { rid } from './ids.js';
+import { localClient, type PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { sdkClient } from './sdk.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Short heartbeats so that failure tests stay quick; the bound is timeout + one heartbeat. */
 export const HEARTBEAT_MS = 200;
 export const NODE_TIMEOUT_MS = 1000;
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Why the cluster tests cannot run, or null when Redis answers. Without
@@ -41,7 +39,7 @@ export async function redisUnavailable(): Promise<string | null> {
 }
 
 /** A key prefix no other run uses; its keys are deleted by `dropPrefix`. */
-export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${randomBytes(4).toString('hex')}`;
+export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${rid()}`;
 
 export async function dropPrefix(prefix: string): Promise<void> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -99,11 +97,10 @@ export interface ChildNode extends NodeHandle {
 }
 
 /** `herald start` in a child process, on a free port, logging at info. */
-export async function spawnNode(prefix: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ChildNode> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--host', '127.0.0.1', '--port', '0', ...extraArgs], {
-    cwd: ROOT,
+export async function spawnNode(prefix: string, extraArgs: string[] = [], env: Record<string, string> = {}): Promise<ChildNode> {
+  const started = await startHeraldProcess(null, {
+    args: extraArgs,
     env: {
-      PATH: process.env.PATH,
       HERALD_APP_ID: APP.id,
       HERALD_APP_KEY: APP.key,
       HERALD_APP_SECRET: APP.secret,
@@ -112,52 +109,22 @@ export async function spawnNode(prefix: string, extraArgs: string[] = [], env: N
       HERALD_REDIS_PREFIX: prefix,
       HERALD_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS),
       HERALD_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
-      HERALD_LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = once(child, 'exit');
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      const look = () => {
-        const m = /"port":(\d+)[^\n]*"msg":"ready"/.exec(output);
-        if (m) resolve(Number(m[1]));
-      };
-      child.stdout.on('data', look);
-      child.once('exit', (code) => reject(new Error(`herald exited (${code}) before it was ready:\n${output}`)));
-    }),
-    'a child Herald to be ready',
-    15_000,
-  );
   const kill = async (signal: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill(signal);
-      await withTimeout(exited, `herald to exit after ${signal}`, 10_000);
-    }
+    await started.stop(signal);
   };
-  return { ...handle(port), process: child, output: () => output, kill, close: () => kill('SIGTERM') };
+  return { ...handle(started.port), process: started.process, output: started.output, kill, close: () => kill('SIGTERM') };
 }
 
 function handle(port: number): Omit<NodeHandle, 'close'> {
-  const sdk = () => new Pusher({ appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: String(port), useTLS: false });
+  const sdk = () => sdkClient(port, APP);
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     sdk,
-    client: (t, auth = {}, options = {}) => {
-      const signer = sdk();
-      const c = new PusherJS(APP.key, {
-        ...localOptions(port),
-        ...sdkAuthOptions(signer, auth),
-        ...options,
-      } as PusherJSOptions);
-      t?.after(() => c.disconnect());
-      return c;
-    },
+    client: (t, auth = {}, options = {}) => localClient(t, APP.key, port, { ...sdkAuthOptions(sdk(), auth), ...options }),
   };
 }
 

@@ -1,10 +1,10 @@
 // The real databases the app-store tests run against, and the rule for when
 // one is missing: a failure in CI, a loud skip elsewhere.
-import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import Database from 'libsql';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
+import { rid } from './ids.js';
 
 export const POSTGRES_URL = process.env.HERALD_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env.HERALD_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -13,7 +13,7 @@ export type DatabaseKind = 'sqlite' | 'postgres' | 'mysql';
 
 /** A table of its own for one test run, so runs in parallel never see each other's apps. */
 export function uniqueTable(): string {
-  return `herald_apps_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  return `herald_apps_test_${process.pid}_${rid()}`;
 }
 
 /** Runs one statement on the database directly (not through Herald's stores). */

@@ -1,11 +1,12 @@
 // Starts a real Herald in this process on a free port, and real clients
 // (pusher-js Node build, the pusher SDK) pointed at it.
 import type { TestContext } from 'node:test';
-import Pusher from 'pusher';
+import type Pusher from 'pusher';
 import { loadSettings, type SettingsInput } from '../../src/config/settings.js';
 import { createHerald, type Herald, type HeraldOptions } from '../../src/server.js';
-import { localOptions, PusherJS, type PusherJSOptions } from './pusher-js.js';
+import { localClient, type PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { frameData, rawSocket, type RawSocket } from './raw-socket.js';
+import { sdkClient } from './sdk.js';
 import { withTimeout } from './wait.js';
 
 export const APP = { id: 'test-app', key: 'test-key', secret: 'test-secret' } as const;
@@ -47,21 +48,8 @@ export async function startHerald(
     herald,
     port,
     url: `http://127.0.0.1:${port}`,
-    sdk: (overrides = {}) =>
-      new Pusher({
-        appId: firstApp.id,
-        key: firstApp.key,
-        secret: firstApp.secret,
-        host: '127.0.0.1',
-        port: String(port),
-        useTLS: false,
-        ...overrides,
-      }),
-    client: (t, clientOptions = {}, key = firstApp.key) => {
-      const c = new PusherJS(key, { ...localOptions(port), ...clientOptions } as PusherJSOptions);
-      t?.after(() => c.disconnect());
-      return c;
-    },
+    sdk: (overrides = {}) => sdkClient(port, firstApp, overrides),
+    client: (t, clientOptions = {}, key = firstApp.key) => localClient(t, key, port, clientOptions),
     close: () => herald.close(),
   };
   return running;

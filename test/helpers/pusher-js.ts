@@ -1,6 +1,7 @@
 // pusher-js ships CommonJS whose typings declare an ES default export; under
 // NodeNext the default import is the class itself at runtime. This module
 // gives tests the class with its real types.
+import type { TestContext } from 'node:test';
 import PusherJSModule from 'pusher-js';
 import type { Options } from 'pusher-js';
 import type * as PusherModule from 'pusher-js/types/src/core/pusher.js';
@@ -20,4 +21,11 @@ export function localOptions(port: number): Options {
     enabledTransports: ['ws'],
     enableStats: false,
   };
+}
+
+/** A pusher-js client of the Herald on `port` (as `localOptions`, then `options`), disconnected when the test ends. */
+export function localClient(t: TestContext | null, key: string, port: number, options: Partial<Options> = {}): PusherJS {
+  const client = new PusherJS(key, { ...localOptions(port), ...options });
+  t?.after(() => client.disconnect());
+  return client;
 }

@@ -3,11 +3,11 @@
 // (429) and requests per second (429). A refused event reaches nobody, the
 // answer says which limit it hit, and one app's limits never touch another's.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import Pusher from 'pusher';
 import { hmacSha256Hex } from '../../src/protocol/signatures.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
+import { outcome, type Outcome } from '../helpers/sdk.js';
 import { connected, recordMessages, subscribed, waitFor, waitForMessage } from '../helpers/wait.js';
 
 const NARROW = { id: 'narrow-app', key: 'narrow-key', secret: 'narrow-secret', maxChannelsPerEvent: 2 };
@@ -22,25 +22,7 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const sdkFor = (app: { id: string; key: string; secret: string }) => h.sdk({ appId: app.id, key: app.key, secret: app.secret });
-
-interface Outcome {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** The status and body an SDK request ended with, whether it resolved or rejected. */
-async function outcome(request: Promise<{ status: number; text(): Promise<string> }>): Promise<Outcome> {
-  try {
-    const res = await request;
-    return { status: res.status, body: await res.text() };
-  } catch (err) {
-    const e = err as Pusher.RequestError;
-    if (typeof e.status !== 'number') throw err;
-    return { status: e.status, body: e.body ?? '' };
-  }
-}
 
 test('an event to more channels than the app allows is refused with 400 and reaches none of them', async (t) => {
   const names = [`a-${rid()}`, `b-${rid()}`, `c-${rid()}`];

@@ -6,18 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
-import type { App } from '../../src/apps/app.js';
 import { AppConflictError, InvalidAppError, type AppRepository, type InvalidAppListener } from '../../src/apps/app-repository.js';
-import { appSchema } from '../../src/apps/app-schema.js';
 import { MysqlAppStore } from '../../src/apps/mysql-app-store.js';
 import { PostgresAppStore } from '../../src/apps/postgres-app-store.js';
 import { SqliteAppStore } from '../../src/apps/sqlite-app-store.js';
+import { testApp } from '../helpers/apps.js';
 import { databaseAvailable, MYSQL_URL, POSTGRES_URL, rawExecute, uniqueTable, unreachable, type DatabaseKind } from '../helpers/databases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-app-stores-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const app = (id: string, extra: Partial<App> = {}): App => ({ ...appSchema.parse({ id, key: `${id}-key`, secret: `${id}-secret` }), ...extra });
 
 interface Subject {
   readonly kind: DatabaseKind;
@@ -70,7 +68,7 @@ for (const subject of subjects) {
     test('an app created is found by id and by key, with every field as it was given', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      const shop = app('shop', {
+      const shop = testApp('shop', {
         clientEvents: true,
         maxConnections: 50,
         backendEventsPerSecond: 20,
@@ -89,17 +87,17 @@ for (const subject of subjects) {
     test('an id or key already taken is refused, naming which', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('taken'));
-      await assert.rejects(s.create(app('taken', { key: 'other-key' })), (err: unknown) => err instanceof AppConflictError && /id 'taken'/.test(err.message));
-      await assert.rejects(s.create(app('fresh', { key: 'taken-key' })), (err: unknown) => err instanceof AppConflictError && /key 'taken-key'/.test(err.message));
+      await s.create(testApp('taken'));
+      await assert.rejects(s.create(testApp('taken', { key: 'other-key' })), (err: unknown) => err instanceof AppConflictError && /id 'taken'/.test(err.message));
+      await assert.rejects(s.create(testApp('fresh', { key: 'taken-key' })), (err: unknown) => err instanceof AppConflictError && /key 'taken-key'/.test(err.message));
       assert.equal(await s.findById('fresh'), undefined);
     });
 
     test('keys and ids are case-sensitive', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('Case', { key: 'Case-Key' }));
-      await s.create(app('case', { key: 'case-key' }));
+      await s.create(testApp('Case', { key: 'Case-Key' }));
+      await s.create(testApp('case', { key: 'case-key' }));
       assert.equal((await s.findByKey('Case-Key'))?.id, 'Case');
       assert.equal((await s.findByKey('case-key'))?.id, 'case');
       assert.equal(await s.findByKey('CASE-KEY'), undefined);
@@ -108,19 +106,19 @@ for (const subject of subjects) {
     test('update changes what it is given and keeps the rest; an unknown id is undefined', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('upd', { clientEvents: true }));
+      await s.create(testApp('upd', { clientEvents: true }));
       const updated = await s.update('upd', { enabled: false, maxConnections: 3, secret: 'rotated' });
-      assert.deepEqual(updated, app('upd', { clientEvents: true, enabled: false, maxConnections: 3, secret: 'rotated' }));
+      assert.deepEqual(updated, testApp('upd', { clientEvents: true, enabled: false, maxConnections: 3, secret: 'rotated' }));
       assert.deepEqual(await s.findByKey('upd-key'), updated);
-      assert.deepEqual(await s.update('upd', { maxConnections: null, enabled: true }), app('upd', { clientEvents: true, secret: 'rotated' }));
+      assert.deepEqual(await s.update('upd', { maxConnections: null, enabled: true }), testApp('upd', { clientEvents: true, secret: 'rotated' }));
       assert.equal(await s.update('missing', { enabled: false }), undefined);
     });
 
     test("changing the key to another app's is refused; a free key moves", async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('k1'));
-      await s.create(app('k2'));
+      await s.create(testApp('k1'));
+      await s.create(testApp('k2'));
       await assert.rejects(s.update('k1', { key: 'k2-key' }), AppConflictError);
       await s.update('k1', { key: 'k1-new' });
       assert.equal((await s.findByKey('k1-new'))?.id, 'k1');
@@ -130,9 +128,9 @@ for (const subject of subjects) {
     test('an app breaking the rules is refused before it is written', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await assert.rejects(s.create(app('bad', { maxConnections: 0 })), (err: unknown) => err instanceof InvalidAppError && /maxConnections/.test(err.message));
-      await assert.rejects(s.create(app('x'.repeat(192))), InvalidAppError);
-      await s.create(app('good'));
+      await assert.rejects(s.create(testApp('bad', { maxConnections: 0 })), (err: unknown) => err instanceof InvalidAppError && /maxConnections/.test(err.message));
+      await assert.rejects(s.create(testApp('x'.repeat(192))), InvalidAppError);
+      await s.create(testApp('good'));
       await assert.rejects(s.update('good', { backendEventsPerSecond: -1 }), InvalidAppError);
       assert.equal(await s.findById('bad'), undefined);
       assert.equal((await s.findById('good'))?.backendEventsPerSecond, null);
@@ -141,8 +139,8 @@ for (const subject of subjects) {
     test('a row edited by hand into nonsense is skipped and reported; the others are served', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('fine'));
-      await s.create(app('broken'));
+      await s.create(testApp('fine'));
+      await s.create(testApp('broken'));
       await rawExecute(subject.kind, subject.target, `UPDATE ${table} SET options = '{"maxConnections": "many"' WHERE id = 'broken'`);
       const ids = (await s.list()).map((a) => a.id);
       assert.ok(ids.includes('fine'));
@@ -153,15 +151,15 @@ for (const subject of subjects) {
     test('a row written before a limit existed gets its default', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('old'));
+      await s.create(testApp('old'));
       await rawExecute(subject.kind, subject.target, `UPDATE ${table} SET options = '{"clientEvents": true}' WHERE id = 'old'`);
-      assert.deepEqual(await s.findById('old'), app('old', { clientEvents: true }));
+      assert.deepEqual(await s.findById('old'), testApp('old', { clientEvents: true }));
     });
 
     test('what one store wrote, another opened on the same table reads', async (t) => {
       const s = await ready(t);
       if (!s) return;
-      await s.create(app('shared', { maxPresenceMembers: 9 }));
+      await s.create(testApp('shared', { maxPresenceMembers: 9 }));
       const other = subject.open(table);
       try {
         assert.equal((await other.findByKey('shared-key'))?.maxPresenceMembers, 9);

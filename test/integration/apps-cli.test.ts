@@ -4,23 +4,17 @@
 // connects, a limit applies, a rotated secret replaces the old one, a
 // disabled app is refused and its clients closed with 4003.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import Pusher from 'pusher';
 import { startHerald, type RunningHerald } from '../helpers/herald.js';
+import { runHerald } from '../helpers/herald-process.js';
+import { sdkClient, statusOf, type Credentials } from '../helpers/sdk.js';
 import { databaseAvailable, MYSQL_URL, POSTGRES_URL, rawExecute, uniqueTable, unreachable } from '../helpers/databases.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'src', 'cli', 'index.ts');
-/** Starting a TypeScript entry point through tsx takes a while on a busy machine. */
-const SPAWN_WAIT_MS = 20_000;
 /** The running Herald's cache TTL in these tests; waits for a change allow many of them. */
 const TTL_MS = 300;
 const CHANGE_WAIT_MS = 5000;
@@ -28,28 +22,8 @@ const CHANGE_WAIT_MS = 5000;
 const workDir = mkdtempSync(join(tmpdir(), 'herald-apps-cli-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** Runs `herald apps …` with only the given Herald settings in its environment. */
-async function apps(args: string[], env: Record<string, string>): Promise<CliResult> {
-  const clean: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('HERALD_') && !k.startsWith('PUSHER_')) clean[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'apps', ...args], { cwd: ROOT, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  try {
-    const [code] = (await withTimeout(once(child, 'exit'), `herald apps ${args.join(' ')}`, SPAWN_WAIT_MS)) as [number | null];
-    return { code, stdout, stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-}
+const apps = (args: string[], env: Record<string, string>) => runHerald(['apps', ...args], env);
 
 /** Runs a command that must succeed and parses its JSON output. */
 async function appsJson<T = StoredApp>(args: string[], env: Record<string, string>): Promise<T> {
@@ -67,20 +41,10 @@ interface StoredApp {
   source: string;
 }
 
-function sdk(h: RunningHerald, app: { id: string; key: string; secret: string }): Pusher {
-  return new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(h.port), useTLS: false });
-}
+const sdk = (h: RunningHerald, app: Credentials) => sdkClient(h.port, app);
 
 /** The HTTP status the API answers these credentials. */
-async function apiStatus(h: RunningHerald, app: { id: string; key: string; secret: string }): Promise<number> {
-  try {
-    return (await sdk(h, app).get({ path: '/channels' })).status;
-  } catch (err) {
-    const status = (err as Pusher.RequestError).status;
-    if (typeof status !== 'number') throw err;
-    return status;
-  }
-}
+const apiStatus = (h: RunningHerald, app: Credentials) => statusOf(sdk(h, app).get({ path: '/channels' }));
 
 /** The code pusher-js was refused with, from its connection `error` event (a refused handshake or a pusher:error). */
 function refusalCode(client: PusherJS, what: string): Promise<number | undefined> {

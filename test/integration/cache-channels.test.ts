@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test, type TestContext } from 'node:test';
 import { APP, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, recordMessages, subscribed, waitFor, waitForMessage, type ReceivedMessage } from '../helpers/wait.js';
 
@@ -14,7 +15,6 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const masterKey = randomBytes(32).toString('base64');
 const sdk = () => h.sdk({ encryptionMasterKeyBase64: masterKey });
 

@@ -2,116 +2,19 @@
 // CLI entry point, configured by flags, environment and config files, driven
 // by real pusher-js clients and the pusher SDK, and stopped with SIGTERM.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Echo, { type EchoOptions } from 'laravel-echo';
 import Pusher from 'pusher';
-import { localOptions, PusherJS } from '../helpers/pusher-js.js';
+import { runHerald, startHeraldProcess } from '../helpers/herald-process.js';
+import { localClient, PusherJS } from '../helpers/pusher-js.js';
+import { sdkClient, statusOf, type Credentials } from '../helpers/sdk.js';
 import { connected, nextEvent, subscribed, withTimeout } from '../helpers/wait.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'src', 'cli', 'index.ts');
-/** Starting a TypeScript entry point through tsx takes a while on a busy machine. */
-const SPAWN_WAIT_MS = 20_000;
 
 const workDir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
 after(() => rmSync(workDir, { recursive: true, force: true }));
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [field: string]: unknown;
-}
-
-/** The environment of the test run without any Herald or Pusher settings, plus `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('HERALD_') && !k.startsWith('PUSHER_') && !k.startsWith('REVERB_')) env[k] = v;
-  }
-  return { ...env, HERALD_LOG_LEVEL: 'info', ...extra };
-}
-
-function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    cwd: ROOT,
-    env: cleanEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-interface RunningCli {
-  readonly port: number;
-  /** Every JSON log line printed so far. */
-  readonly logs: LogLine[];
-  /** Sends SIGTERM and resolves with the exit code. */
-  stop(): Promise<number | null>;
-}
-
-/** Runs `herald start …` on a free port and waits for "herald listening". */
-async function startCli(
-  t: TestContext,
-  env: Record<string, string> = {},
-  args: string[] = [],
-  { flags = true } = {},
-): Promise<RunningCli> {
-  // Unless told otherwise, listen on loopback and a free port.
-  const child = spawnCli(['start', ...(flags ? ['--host', '127.0.0.1', '--port', '0'] : []), ...args], env);
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const logs: LogLine[] = [];
-  const listening = new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let entry: LogLine;
-      try {
-        entry = JSON.parse(line) as LogLine;
-      } catch {
-        return;
-      }
-      logs.push(entry);
-      if (entry.msg === 'herald listening') resolve(entry.port as number);
-    });
-    void exited.then(([code]) => reject(new Error(`herald start exited (${code}) before listening: ${stderr}`)));
-  });
-  const port = await withTimeout(listening, 'herald start to log "herald listening"', SPAWN_WAIT_MS);
-  return {
-    port,
-    logs,
-    stop: async () => {
-      child.kill('SIGTERM');
-      const [code] = await withTimeout(exited, 'herald to exit after SIGTERM', SPAWN_WAIT_MS);
-      return code;
-    },
-  };
-}
-
-/** Runs a command that should finish on its own; resolves with its exit code and output. */
-async function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawnCli(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  try {
-    const [code] = (await withTimeout(once(child, 'exit'), `herald ${args.join(' ')} to exit`, SPAWN_WAIT_MS)) as [number | null];
-    return { code, stdout, stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
-}
 
 function writeConfig(name: string, content: string): string {
   const path = join(workDir, name);
@@ -119,43 +22,26 @@ function writeConfig(name: string, content: string): string {
   return path;
 }
 
-interface Credentials {
-  id: string;
-  key: string;
-  secret: string;
-}
-
 /** Proves an app is served: a pusher-js subscriber gets an event the SDK triggers with these credentials. */
 async function assertAppServed(t: TestContext, port: number, app: Credentials): Promise<void> {
-  const client = new PusherJS(app.key, localOptions(port));
-  t.after(() => client.disconnect());
+  const client = localClient(t, app.key, port);
   await connected(client);
   const channel = await subscribed(client, 'cli-check');
   const got = nextEvent(channel, 'served');
-  const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
-  const res = await sdk.trigger('cli-check', 'served', { app: app.id });
+  const res = await sdkClient(port, app).trigger('cli-check', 'served', { app: app.id });
   assert.equal(res.status, 200);
   assert.deepEqual(await got, { app: app.id });
 }
 
 /** The status the HTTP API answers an SDK with these credentials. */
-async function apiStatus(port: number, app: Credentials): Promise<number> {
-  const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false });
-  try {
-    return (await sdk.get({ path: '/channels' })).status;
-  } catch (err) {
-    const status = (err as Pusher.RequestError).status;
-    if (typeof status !== 'number') throw err;
-    return status;
-  }
-}
+const apiStatus = (port: number, app: Credentials) => statusOf(sdkClient(port, app).get({ path: '/channels' }));
 
 const DEV_APP = { id: 'app-id', key: 'app-key', secret: 'app-secret' };
 const WARN = 40;
 
 describe('herald start', () => {
   test('with no configuration serves the development app and warns about it; SIGTERM exits 0', async (t) => {
-    const herald = await startCli(t);
+    const herald = await startHeraldProcess(t);
     const warning = herald.logs.find((l) => l.level === WARN && /development app/.test(l.msg));
     assert.ok(warning, `expected a warning about the development app, got ${JSON.stringify(herald.logs)}`);
     await assertAppServed(t, herald.port, DEV_APP);
@@ -165,7 +51,7 @@ describe('herald start', () => {
 
   test('serves the app given by HERALD_APP_*, without the warning, and not the development app', async (t) => {
     const app = { id: 'env-app', key: 'env-key', secret: 'env-secret' };
-    const herald = await startCli(t, { HERALD_APP_ID: app.id, HERALD_APP_KEY: app.key, HERALD_APP_SECRET: app.secret });
+    const herald = await startHeraldProcess(t, { env: { HERALD_APP_ID: app.id, HERALD_APP_KEY: app.key, HERALD_APP_SECRET: app.secret } });
     assert.ok(!herald.logs.some((l) => l.level >= WARN), `no warning expected, got ${JSON.stringify(herald.logs)}`);
     assert.ok(!JSON.stringify(herald.logs).includes(app.secret), 'the secret must not be logged');
     await assertAppServed(t, herald.port, app);
@@ -175,7 +61,7 @@ describe('herald start', () => {
 
   test('falls back to PUSHER_APP_* (a Laravel .env)', async (t) => {
     const app = { id: 'laravel-app', key: 'laravel-key', secret: 'laravel-secret' };
-    const herald = await startCli(t, { PUSHER_APP_ID: app.id, PUSHER_APP_KEY: app.key, PUSHER_APP_SECRET: app.secret });
+    const herald = await startHeraldProcess(t, { env: { PUSHER_APP_ID: app.id, PUSHER_APP_KEY: app.key, PUSHER_APP_SECRET: app.secret } });
     await assertAppServed(t, herald.port, app);
     assert.equal(await herald.stop(), 0);
   });
@@ -183,7 +69,7 @@ describe('herald start', () => {
   test("a Laravel app's Reverb .env (REVERB_* only): laravel-echo's reverb broadcaster gets what the back end broadcasts", async (t) => {
     // As `php artisan install:broadcasting --reverb` writes them; REVERB_PORT is where Herald listens.
     const reverbEnv = { REVERB_APP_ID: '483920', REVERB_APP_KEY: 'reverb-key-x8yq', REVERB_APP_SECRET: 'reverb-secret-71kd', REVERB_HOST: '127.0.0.1', REVERB_SCHEME: 'http' };
-    const herald = await startCli(t, reverbEnv);
+    const herald = await startHeraldProcess(t, { env: reverbEnv });
     const env = { ...reverbEnv, REVERB_PORT: String(herald.port) };
 
     // config/broadcasting.php, connection `reverb`: the back end's Pusher client.
@@ -235,7 +121,7 @@ describe('herald start', () => {
   });
 
   test('HERALD_PORT and HERALD_HOST are used when no flag is given', async (t) => {
-    const herald = await startCli(t, { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1' }, [], { flags: false });
+    const herald = await startHeraldProcess(t, { env: { HERALD_PORT: '0', HERALD_HOST: '127.0.0.1' }, loopbackFreePort: false });
     assert.equal(herald.logs.find((l) => l.msg === 'herald listening')?.host, '127.0.0.1');
     await assertAppServed(t, herald.port, DEV_APP);
     assert.equal(await herald.stop(), 0);
@@ -243,7 +129,7 @@ describe('herald start', () => {
 
   test('--host and --port win over HERALD_HOST and HERALD_PORT', async (t) => {
     // HERALD_PORT=1 would fail to bind (or bind port 1); --port 0 must be used instead.
-    const herald = await startCli(t, { HERALD_PORT: '1', HERALD_HOST: '0.0.0.0' });
+    const herald = await startHeraldProcess(t, { env: { HERALD_PORT: '1', HERALD_HOST: '0.0.0.0' } });
     assert.notEqual(herald.port, 1);
     assert.equal(herald.logs.find((l) => l.msg === 'herald listening')?.host, '127.0.0.1');
     assert.equal(await herald.stop(), 0);
@@ -253,7 +139,7 @@ describe('herald start', () => {
     const shop = { id: 'shop', key: 'shop-key', secret: 'shop-secret' };
     const blog = { id: 'blog', key: 'blog-key', secret: 'blog-secret' };
     const config = writeConfig('two-apps.json', JSON.stringify({ apps: [{ ...shop, clientEvents: true }, blog] }));
-    const herald = await startCli(t, {}, ['--config', config]);
+    const herald = await startHeraldProcess(t, { args: ['--config', config] });
     assert.ok(!herald.logs.some((l) => l.level >= WARN));
     await assertAppServed(t, herald.port, shop);
     await assertAppServed(t, herald.port, blog);
@@ -265,7 +151,7 @@ describe('herald start', () => {
   test('HERALD_CONFIG names the config file', async (t) => {
     const app = { id: 'from-env-file', key: 'from-env-file-key', secret: 'from-env-file-secret' };
     const config = writeConfig('env-config.json', JSON.stringify({ apps: [app] }));
-    const herald = await startCli(t, { HERALD_CONFIG: config });
+    const herald = await startHeraldProcess(t, { env: { HERALD_CONFIG: config } });
     await assertAppServed(t, herald.port, app);
     assert.equal(await herald.stop(), 0);
   });
@@ -273,7 +159,7 @@ describe('herald start', () => {
 
 describe('herald start refuses an invalid configuration', () => {
   const refused = async (args: string[], env: Record<string, string>, message: RegExp) => {
-    const { code, stderr } = await runCli(['start', '--host', '127.0.0.1', '--port', '0', ...args], env);
+    const { code, stderr } = await runHerald(['start', '--host', '127.0.0.1', '--port', '0', ...args], env);
     assert.notEqual(code, 0, 'must exit non-zero');
     assert.match(stderr, message);
     assert.doesNotMatch(stderr, /^\s+at /m, 'a configuration mistake deserves a message, not a stack trace');
@@ -310,13 +196,13 @@ describe('herald start refuses an invalid configuration', () => {
   });
 
   test('a port that is not a number', async () => {
-    const { code, stderr } = await runCli(['start', '--port', 'eighty'], {});
+    const { code, stderr } = await runHerald(['start', '--port', 'eighty'], {});
     assert.notEqual(code, 0);
     assert.match(stderr, /invalid port/);
   });
 
   test('an unknown flag', async () => {
-    const { code, stderr } = await runCli(['start', '--prot', '6001'], {});
+    const { code, stderr } = await runHerald(['start', '--prot', '6001'], {});
     assert.notEqual(code, 0);
     assert.match(stderr, /--prot/);
   });
@@ -325,19 +211,11 @@ describe('herald start refuses an invalid configuration', () => {
 describe('herald trigger', () => {
   test('sends a signed event that a pusher-js subscriber receives', async (t) => {
     const app = { HERALD_APP_ID: 'trigger-app', HERALD_APP_KEY: 'trigger-key', HERALD_APP_SECRET: 'trigger-secret' };
-    const herald = await startCli(t, app);
-    const client = new PusherJS(app.HERALD_APP_KEY, {
-      cluster: 'mt1',
-      wsHost: '127.0.0.1',
-      wsPort: herald.port,
-      forceTLS: false,
-      enabledTransports: ['ws'],
-      enableStats: false,
-    });
-    t.after(() => client.disconnect());
+    const herald = await startHeraldProcess(t, { env: app });
+    const client = localClient(t, app.HERALD_APP_KEY, herald.port);
     const channel = await subscribed(client, 'c');
     const got = nextEvent(channel, 'e', 'the triggered event');
-    const run = await runCli(['trigger', '--channel', 'c', '--event', 'e', '--data', '{"a":1}', '--port', String(herald.port)], app);
+    const run = await runHerald(['trigger', '--channel', 'c', '--event', 'e', '--data', '{"a":1}', '--port', String(herald.port)], app);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^200 /);
     assert.deepEqual(await got, { a: 1 });
@@ -345,8 +223,8 @@ describe('herald trigger', () => {
   });
 
   test('exits non-zero when the server refuses, printing its answer', async (t) => {
-    const herald = await startCli(t, { HERALD_APP_ID: 'a', HERALD_APP_KEY: 'k', HERALD_APP_SECRET: 'right' });
-    const run = await runCli(['trigger', '--channel', 'c', '--event', 'e', '--port', String(herald.port)], {
+    const herald = await startHeraldProcess(t, { env: { HERALD_APP_ID: 'a', HERALD_APP_KEY: 'k', HERALD_APP_SECRET: 'right' } });
+    const run = await runHerald(['trigger', '--channel', 'c', '--event', 'e', '--port', String(herald.port)], {
       HERALD_APP_ID: 'a',
       HERALD_APP_KEY: 'k',
       HERALD_APP_SECRET: 'wrong',
@@ -357,7 +235,7 @@ describe('herald trigger', () => {
   });
 
   test('requires --channel and --event', async () => {
-    const run = await runCli(['trigger', '--event', 'e'], {});
+    const run = await runHerald(['trigger', '--event', 'e'], {});
     assert.notEqual(run.code, 0);
     assert.match(run.stderr, /--channel and --event are required/);
   });

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { apiGet, dropPrefix, redisUnavailable, spawnNode, uniquePrefix, type ChildNode } from '../helpers/cluster.js';
+import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor } from '../helpers/wait.js';
 
@@ -24,11 +25,6 @@ function listeningPids(output: string): Set<number> {
 function metricsPorts(output: string): Set<number> {
   return new Set([...output.matchAll(/"port":(\d+)[^\n]*"msg":"metrics listening"/g)].map((m) => Number(m[1])));
 }
-
-const value = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
 
 describe(`herald start --workers ${WORKERS}`, { skip }, () => {
   const prefix = uniquePrefix('workers');
@@ -67,11 +63,7 @@ describe(`herald start --workers ${WORKERS}`, { skip }, () => {
     const ports = metricsPorts(server.output());
     assert.equal(ports.size, 1, `one metrics port for all workers, got ${[...ports].join(', ')}`);
     const metricsUrl = `http://127.0.0.1:${[...ports][0]}`;
-    const scrape = async () => {
-      const res = await fetch(`${metricsUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-      assert.equal(res.status, 200);
-      return res.text();
-    };
+    const scrape = () => scrapeMetrics(metricsUrl, METRICS_TOKEN);
     assert.equal((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status, 404);
     assert.equal((await fetch(`${metricsUrl}/metrics`)).status, 401);
     assert.equal((await fetch(`${metricsUrl}/ready`)).status, 200);
@@ -81,12 +73,12 @@ describe(`herald start --workers ${WORKERS}`, { skip }, () => {
     for (let i = 0; i < 4; i++) clients.push(server.client(t));
     await Promise.all(clients.map((c) => connected(c)));
     // Whichever worker a scrape reaches and however the kernel spread the clients: the total.
-    await waitFor(async () => value(await scrape(), 'herald_connections{transport="ws"}') === 4, 'the metrics to count the 4 clients');
+    await waitFor(async () => seriesValue(await scrape(), 'herald_connections{transport="ws"}') === 4, 'the metrics to count the 4 clients');
     for (let i = 0; i < 6; i++) {
       const text = await scrape();
-      assert.equal(value(text, 'herald_connections{transport="ws"}'), 4);
+      assert.equal(seriesValue(text, 'herald_connections{transport="ws"}'), 4);
       // Summed by the primary: a process start time means nothing for several processes, and is left out.
-      assert.equal(value(text, 'herald_process_start_time_seconds'), undefined);
+      assert.equal(seriesValue(text, 'herald_process_start_time_seconds'), undefined);
     }
   });
 });

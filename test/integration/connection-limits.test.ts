@@ -2,14 +2,12 @@
 // pusher:subscription_error, the connection kept) and connections per client
 // address (refused with 4004, like the app's connection quota).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_MAX_CHANNELS_PER_CONNECTION } from '../../src/apps/app-schema.js';
 import { APP, establishedRawSocket, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import { closedBy, frameData, PUSHER_JS_QUERY, rawSocket, type RawSocket } from '../helpers/raw-socket.js';
 import { connected, nextEvent, subscribed, waitFor } from '../helpers/wait.js';
-
-const rid = () => randomBytes(4).toString('hex');
 
 describe('channels per connection', () => {
   const NARROW = { id: 'narrow-app', key: 'narrow-key', secret: 'narrow-secret', maxChannelsPerConnection: 3 };
@@ -77,7 +75,7 @@ async function refusal(socket: RawSocket): Promise<{ code: number; message: stri
 /** Opens an HTTP fallback session (xhr_streaming) and returns what its stream says first after `o`: messages, or the close frame. */
 async function httpSession(h: RunningHerald, key: string): Promise<{ established: boolean; closeCode: number | null; abort: () => void }> {
   const abort = new AbortController();
-  const res = await fetch(`${h.url}/pusher/app/${key}/123/${rid()}${rid()}/xhr_streaming?${PUSHER_JS_QUERY}`, { method: 'POST', signal: abort.signal });
+  const res = await fetch(`${h.url}/pusher/app/${key}/123/${rid()}/xhr_streaming?${PUSHER_JS_QUERY}`, { method: 'POST', signal: abort.signal });
   const reader = res.body!.getReader();
   let text = '';
   while (!/^(a|c)\[.*\]$/m.test(text)) {

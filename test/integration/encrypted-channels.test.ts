@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { establishedRawSocket, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import { frameData } from '../helpers/raw-socket.js';
 import { connected, nextEvent, recordMessages, subscribed, waitForMessage, withTimeout } from '../helpers/wait.js';
 
@@ -14,7 +15,6 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const masterKey = randomBytes(32).toString('base64');
 const encryptingSdk = () => h.sdk({ encryptionMasterKeyBase64: masterKey });
 

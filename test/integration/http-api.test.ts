@@ -2,11 +2,12 @@
 // with the SDK's own signing code where the SDK refuses to send a bad request
 // itself), with real pusher-js clients proving what is and is not delivered.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid, uniq } from '../helpers/ids.js';
+import { outcome } from '../helpers/sdk.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -22,9 +23,6 @@ before(async () => {
   });
 });
 after(() => h.close());
-
-/** A channel name no other test uses (hex only, so it never carries a prefix by accident). */
-const uniq = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 
 interface Message {
   event: string;
@@ -76,7 +74,7 @@ const received = (c: RecordingClient, channel: string, event: string) =>
  * anything sent before it would have arrived first.
  */
 async function controlEventArrives(receiver: RecordingClient, channel: string): Promise<void> {
-  const marker = randomBytes(4).toString('hex');
+  const marker = rid();
   await h.sdk().trigger(channel, 'control', { marker });
   await waitFor(
     () => receiver.messages.some((m) => m.channel === channel && m.event === 'control' && (m.data as { marker?: string })?.marker === marker),
@@ -153,17 +151,10 @@ async function signedRequest(
 }
 
 /** The HTTP error an SDK call must fail with. */
-async function sdkError(promise: Promise<unknown>): Promise<{ status: number; body: unknown }> {
-  let failure: unknown;
-  try {
-    const res = await promise;
-    assert.fail(`expected the HTTP API to refuse the request, but it answered ${(res as Response).status}`);
-  } catch (err) {
-    failure = err;
-  }
-  const { status, body } = failure as Pusher.RequestError;
-  if (typeof status !== 'number') throw failure;
-  return { status, body: JSON.parse(body ?? 'null') };
+async function sdkError(request: Parameters<typeof outcome>[0]): Promise<{ status: number; body: unknown }> {
+  const { status, body } = await outcome(request);
+  assert.ok(status >= 400, `expected the HTTP API to refuse the request, but it answered ${status}`);
+  return { status, body: JSON.parse(body || 'null') };
 }
 
 /** Asserts a JSON `{error}` whose message names the problem. */

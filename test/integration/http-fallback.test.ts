@@ -3,11 +3,11 @@
 // `xmlhttprequest` package it bundles), the `pusher` SDK, and raw HTTP only
 // for what a real client never sends.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
 import { SEND_ORDER_WAIT_MS } from '../../src/transport/http-send-order.js';
 import { sdkAuthOptions, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid, uniq } from '../helpers/ids.js';
 import type { PusherJS, PusherJSOptions } from '../helpers/pusher-js.js';
 import { connected, nextEvent, sleep, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { startWebSocketBlockingProxy, type BlockingProxy } from '../helpers/websocket-blocking-proxy.js';
@@ -17,8 +17,6 @@ const HTTP_TRANSPORTS = ['xhr_streaming', 'xhr_polling'] as const;
 
 /** Long enough for a pusher-js client to notice a dead WebSocket and fall back (it waits 5 s before trying HTTP). */
 const FALLBACK_WAIT_MS = 20_000;
-
-const uniq = (prefix: string) => `${prefix}-${randomBytes(5).toString('hex')}`;
 
 interface ClientOptions {
   readonly presence?: Pusher.PresenceChannelData;
@@ -429,7 +427,7 @@ class RawSession {
   readonly base: string;
 
   constructor(herald: RunningHerald, key = 'test-key') {
-    this.base = `${herald.url}/pusher/app/${key}/123/${randomBytes(4).toString('hex')}`;
+    this.base = `${herald.url}/pusher/app/${key}/123/${rid()}`;
   }
 
   /** One poll, numbered `n` as pusher-js numbers its requests when given; resolves with the response text. */

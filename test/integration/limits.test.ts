@@ -2,11 +2,12 @@
 // and not a byte more, and one app's limits never apply to another app on
 // the same server.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { ProtocolLimits } from '../../src/protocol/limits.js';
+import { rid } from '../helpers/ids.js';
+import { statusOf } from '../helpers/sdk.js';
 import { connected, nextEvent, recordMessages, subscribed, waitFor, waitForMessage } from '../helpers/wait.js';
 
 const SMALL = { id: 'small-app', key: 'small-key', secret: 'small-secret', maxEventPayloadBytes: 100, maxPresenceMembers: 1 };
@@ -23,15 +24,7 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
-
 /** The HTTP status the SDK request ended with, whether it resolved or rejected. */
-const statusOf = (request: Promise<{ status: number }>): Promise<number | undefined> =>
-  request.then(
-    (res) => res.status,
-    (err: { status?: number }) => err.status,
-  );
-
 /** A JSON string `data` of exactly `bytes` bytes (UTF-8), some of them multi-byte. */
 function dataOfSize(bytes: number): string {
   const pad = bytes - Buffer.byteLength(JSON.stringify({ note: 'ü€', pad: '' }));

@@ -1,10 +1,11 @@
 // Presence channels: who is here, who arrives and who leaves, one member per
 // user however many sockets it has, and the per-app member limit.
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { frameData } from '../helpers/raw-socket.js';
 import {
@@ -23,7 +24,6 @@ before(async () => {
 });
 after(() => h.close());
 
-const rid = () => randomBytes(6).toString('hex');
 const person = (name: string): Pusher.PresenceChannelData => ({ user_id: `${name.toLowerCase()}-${rid()}`, user_info: { name } });
 
 interface Member {
@@ -58,6 +58,19 @@ async function barrier(messages: ReceivedMessage[], channel: string): Promise<vo
 const count = (messages: ReceivedMessage[], channel: string, event: string) =>
   messages.filter((m) => m.channel === channel && m.event === event).length;
 
+/** Alice and then Bob in a fresh presence room, once Alice's client counts both. */
+async function aliceThenBob(t: Parameters<typeof signedClient>[1]) {
+  const name = `presence-room-${rid()}`;
+  const alice = person('Alice');
+  const bob = person('Bob');
+  const a = await member(alice, t);
+  const chA = await subscribed(a.client, name);
+  const b = await member(bob, t);
+  await subscribed(b.client, name);
+  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  return { name, alice, bob, chA, b };
+}
+
 test('members see each other with user_info, and member_added reaches the others only', async (t) => {
   const alice = person('Alice');
   const bob = person('Bob');
@@ -83,14 +96,7 @@ test('members see each other with user_info, and member_added reaches the others
 });
 
 test('member_removed when a member disconnects', async (t) => {
-  const name = `presence-room-${rid()}`;
-  const alice = person('Alice');
-  const bob = person('Bob');
-  const a = await member(alice, t);
-  const chA = await subscribed(a.client, name);
-  const b = await member(bob, t);
-  await subscribed(b.client, name);
-  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  const { alice, bob, chA, b } = await aliceThenBob(t);
 
   const removed = nextEvent<Member>(chA, 'pusher:member_removed');
   b.client.disconnect();
@@ -99,14 +105,7 @@ test('member_removed when a member disconnects', async (t) => {
 });
 
 test('member_removed when a member unsubscribes, and the channel API agrees', async (t) => {
-  const name = `presence-room-${rid()}`;
-  const alice = person('Alice');
-  const bob = person('Bob');
-  const a = await member(alice, t);
-  const chA = await subscribed(a.client, name);
-  const b = await member(bob, t);
-  await subscribed(b.client, name);
-  await waitFor(() => membersOf(chA).members.count === 2, 'bob to be added');
+  const { name, alice, bob, chA, b } = await aliceThenBob(t);
 
   const removed = nextEvent<Member>(chA, 'pusher:member_removed');
   b.client.unsubscribe(name);

@@ -2,12 +2,12 @@
 // or a real HTTP auth endpoint, as Laravel's /broadcasting/auth) and Herald
 // admits only subscriptions signed for that socket, channel and app secret.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test, type TestContext } from 'node:test';
 import type { ChannelAuthorizationData, ChannelAuthorizationRequestParams } from 'pusher-js/types/src/core/auth/options.js';
 import { APP, establishedRawSocket, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import { frameData } from '../helpers/raw-socket.js';
 import { connected, nextEvent, recordMessages, subscribed, waitForMessage, withTimeout } from '../helpers/wait.js';
 
@@ -16,8 +16,6 @@ before(async () => {
   h = await startHerald();
 });
 after(() => h.close());
-
-const rid = () => randomBytes(6).toString('hex');
 
 test('a private channel authorized by the SDK in a custom handler receives events', async (t) => {
   const client = signedClient(h, t);

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import type { ActivityEvents } from '../../src/events/domain-events.js';
 import { MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 import { closedBy, frameData, PUSHER_JS_QUERY, rawSocket } from '../helpers/raw-socket.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -99,8 +100,8 @@ describe('refusals of long input', () => {
   });
 
   test('every refusal is counted in the metrics by its code', async () => {
-    const text = await (await fetch(`${h.url}/metrics`)).text();
-    const counted = (code: number) => Number(new RegExp(`^herald_connections_refused_total\\{code="${code}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const text = await scrapeMetrics(h.url);
+    const counted = (code: number) => seriesValue(text, `herald_connections_refused_total{code="${code}"}`) ?? 0;
     for (const code of new Set(longInputs.map((i) => i.code))) {
       assert.equal(counted(code), refused.filter((r) => r.code === code).length, `code ${code}`);
     }

@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import Pusher from 'pusher';
 import { loadSettings } from '../../src/config/settings.js';
 import { createHerald, type Herald } from '../../src/server.js';
 import { establishedRawSocket, type RunningHerald } from '../helpers/herald.js';
 import { frameData } from '../helpers/raw-socket.js';
+import { sdkClient } from '../helpers/sdk.js';
 
 const SECRET = 'Sup3r-Secret-Value-7f3a9c';
 const TOKEN = 'Console-Token-Value-0b1c2d3e4f';
@@ -38,7 +38,7 @@ describe('no secret in logs, errors, frames, metrics or stats', () => {
       herald,
       port,
       url: `http://127.0.0.1:${port}`,
-      sdk: (o = {}) => new Pusher({ appId: APP.id, key: APP.key, secret: SECRET, host: '127.0.0.1', port: String(port), useTLS: false, ...o }),
+      sdk: (o = {}) => sdkClient(port, { ...APP, secret: SECRET }, o),
       client: () => {
         throw new Error('not used');
       },

@@ -2,10 +2,10 @@
 // socket it has, the watchlist's online/offline events, and the app
 // terminating a user's connections.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
 import { APP, establishedRawSocket, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
+import { rid } from '../helpers/ids.js';
 import type { PusherJS } from '../helpers/pusher-js.js';
 import { frameData } from '../helpers/raw-socket.js';
 import { connected, nextEvent, recordMessages, subscribed, waitFor, waitForMessage, withTimeout, type ReceivedMessage } from '../helpers/wait.js';
@@ -15,8 +15,6 @@ before(async () => {
   h = await startHerald();
 });
 after(() => h.close());
-
-const rid = () => randomBytes(6).toString('hex');
 
 interface SignedIn {
   client: PusherJS;

@@ -4,66 +4,39 @@
 // another node of the cluster); and one stopped with SIGTERM batches what it
 // was still collecting before it exits.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
 import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, uniquePrefix } from '../helpers/cluster.js';
 import { APP } from '../helpers/herald.js';
+import { startHeraldProcess, type StartedHerald } from '../helpers/herald-process.js';
 import { PusherJS } from '../helpers/pusher-js.js';
 import { connected, sleep, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
 import { named, startWebhookReceiver, unusedPort, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const redisSkip = await redisUnavailable();
 const dirs: string[] = [];
 after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly port: number;
-  output(): string;
-}
+type Child = StartedHerald;
 
 /** `herald start` with one app whose webhooks go to `url`, its queue in `dataDir`. */
 async function startChild(t: TestContext, dataDir: string, url: string, env: Record<string, string> = {}): Promise<Child> {
   const config = join(dataDir, 'herald.json');
   writeFileSync(config, JSON.stringify({ apps: [{ ...APP, webhooks: [{ url, events: ['channel_occupied', 'channel_vacated'] }] }] }));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--host', '127.0.0.1', '--port', '0', '--config', config], {
-    cwd: ROOT,
+  return startHeraldProcess(t, {
+    args: ['--config', config],
     env: {
-      PATH: process.env.PATH,
       HERALD_DATA_DIR: dataDir,
-      HERALD_LOG_LEVEL: 'info',
       HERALD_WEBHOOK_BATCH_MS: '50',
       HERALD_WEBHOOK_RETRY_BASE_MS: '100',
       HERALD_WEBHOOK_RETRY_MAX_MS: '300',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const port = await withTimeout(
-    new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', () => {
-        const m = /"port":(\d+)[^\n]*"msg":"ready"/.exec(output);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`herald exited (${code}) before it was ready:\n${output}`)));
-    }),
-    'a child Herald to be ready',
-    20_000,
-  );
-  return { process: child, port, output: () => output };
 }
 
 function client(t: TestContext, port: number): PusherJS {
