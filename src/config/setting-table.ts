@@ -116,7 +116,7 @@ export const SETTINGS = {
    */
   perMessageDeflate: setting({
     label: 'permessage-deflate',
-    doc: 'WebSocket compression (permessage-deflate) for clients that offer it; off, a broadcast is framed once for every subscriber, on, it costs a zlib pass per subscriber',
+    doc: 'WebSocket compression (permessage-deflate) for clients that offer it: a zlib pass per subscriber, where off a broadcast is framed once for all',
     kind: onOff(),
     default: false,
     env: 'HERALD_PERMESSAGE_DEFLATE',
