@@ -5,6 +5,7 @@ import type { SettingFlag } from '../config/setting-table.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
 import { environmentNames, flaggedSettings, startFlagsUsage } from '../config/settings-doc.js';
 import { AppConflictError, InvalidAppError } from '../apps/app-repository.js';
+import { AppAdminError } from '../apps/managed-apps.js';
 import { AppsCommandError, runApps } from './apps.js';
 import { runStart } from './start.js';
 import { runTrigger } from './trigger.js';
@@ -78,7 +79,12 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (err: unknown) => {
-    const userError = err instanceof SettingsError || err instanceof AppsCommandError || err instanceof AppConflictError || err instanceof InvalidAppError;
+    const userError =
+      err instanceof SettingsError ||
+      err instanceof AppsCommandError ||
+      err instanceof AppAdminError ||
+      err instanceof AppConflictError ||
+      err instanceof InvalidAppError;
     if (userError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`herald: ${err.message}`);
     } else {
