@@ -183,8 +183,7 @@ function resolveEntry(entry: Entry, sources: Sources, override: unknown, fail: F
 export function resolveSetting<T>(entry: Setting<T>, { env, flags, file, filePath }: Sources, override: unknown, fail: Fail): T {
   const check = (value: unknown, where: string): T => {
     const result = entry.kind.schema.safeParse(typeof value === 'string' ? entry.kind.fromText(value) : value);
-    if (!result.success) fail(`invalid ${entry.label} (${where}): ${describeIssues(result.error)}`);
-    return result.data as T;
+    return result.success ? result.data : fail(`invalid ${entry.label} (${where}): ${describeIssues(result.error)}`);
   };
   const fromFile = entry.file !== null && file[entry.file] !== undefined ? check(file[entry.file], `${entry.file} in config file ${filePath}`) : undefined;
   if (override !== undefined) return override as T;
