@@ -3,10 +3,8 @@
 // reads them (settings.ts), `herald start` takes their flags (cli/index.ts)
 // and `npm run docs:settings` writes the README's table from them. A new
 // setting is one entry here; rules that tie several settings together are
-// at the end.
-import { readFileSync } from 'node:fs';
+// setting-rules.ts.
 import { z } from 'zod';
-import { appSchema } from '../apps/app-schema.js';
 import { APP_STORE_KINDS, DEFAULT_APP_CACHE_TTL_MS } from '../apps/open-app-store.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../transport/websocket.js';
 import {
@@ -18,12 +16,10 @@ import {
   orNone,
   port,
   setting,
-  settingsOf,
   text,
   textMatching,
   wholeNumber,
   type FlagOf,
-  type Setting,
   type Values,
 } from './setting.js';
 
@@ -299,56 +295,3 @@ export type SettingValues = Values<typeof SETTINGS>;
 
 /** Every `--flag` a setting takes, `--config` included. */
 export type SettingFlag = FlagOf<(typeof SETTINGS)[keyof typeof SETTINGS] | typeof CONFIG_FILE>;
-
-/** The config file: a key for each setting that has one, and the apps. */
-export const configFileSchema = z
-  .object({
-    apps: z.array(appSchema).optional(),
-    // Each value is checked by its setting, which names it in the message.
-    ...Object.fromEntries(fileKeys().map((key) => [key, z.unknown().optional()])),
-  })
-  .strict();
-
-function fileKeys(): string[] {
-  return settingsOf(SETTINGS).flatMap((s) => (s.file === null ? [] : [s.file]));
-}
-
-const envName = (s: Setting<unknown>): string => s.env[0] ?? s.label;
-
-/**
- * Rules between settings, checked once every setting has its value
- * (overrides included): each answers the problem, or null.
- */
-export const SETTING_RULES: ReadonlyArray<(settings: SettingValues) => string | null> = [
-  ({ nodeTimeoutMs, nodeHeartbeatMs }) =>
-    nodeTimeoutMs < 2 * nodeHeartbeatMs
-      ? `invalid node timeout: ${envName(SETTINGS.nodeTimeoutMs)} must be at least twice ${envName(SETTINGS.nodeHeartbeatMs)}`
-      : null,
-  ({ workers, adapter }) =>
-    workers > 1 && adapter !== 'redis'
-      ? `--workers above 1 needs the Redis adapter so that the workers act as one server: set ${envName(SETTINGS.adapter)}=redis (and ${envName(SETTINGS.redisUrl)})`
-      : null,
-  ({ appStore, databaseUrl }) =>
-    (appStore === 'postgres' || appStore === 'mysql') && databaseUrl === null
-      ? `invalid database URL of the ${appStore} app store: set ${envName(SETTINGS.databaseUrl)} to ${appStore}://user:password@host:port/database`
-      : null,
-  ({ metricsHost, metricsPort }) =>
-    metricsHost !== null && metricsPort === null
-      ? `invalid metrics host: ${envName(SETTINGS.metricsHost)} needs ${envName(SETTINGS.metricsPort)} (without it /metrics is served on the main port)`
-      : null,
-  // Port 0 asks for any free port, for each listener separately.
-  ({ metricsPort, port }) =>
-    metricsPort !== null && metricsPort !== 0 && metricsPort === port
-      ? `invalid metrics port: ${envName(SETTINGS.metricsPort)} must differ from the main port (${port})`
-      : null,
-  ({ tls }) => {
-    for (const [what, path] of tls ? ([['certificate', tls.certFile], ['private key', tls.keyFile]] as const) : []) {
-      try {
-        readFileSync(path);
-      } catch (err) {
-        return `invalid TLS: cannot read the ${what} ${path}: ${(err as Error).message}`;
-      }
-    }
-    return null;
-  },
-];

@@ -125,8 +125,7 @@ export function port(): ValueKind<number> {
 }
 
 export function onOff(): ValueKind<boolean> {
-  const words: Record<string, boolean> = { true: true, false: false };
-  return { schema: z.boolean({ error: 'use true or false' }), fromText: (t) => words[t] ?? t, placeholder: 'true|false' };
+  return { schema: z.boolean({ error: 'use true or false' }), fromText: (t) => (t === 'true' ? true : t === 'false' ? false : t), placeholder: 'true|false' };
 }
 
 export function oneOf<const V extends readonly [string, ...string[]]>(values: V): ValueKind<V[number]> {

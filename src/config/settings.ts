@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { App } from '../apps/app.js';
 import { appSchema } from '../apps/app-schema.js';
-import { describeIssues, resolveSetting, resolveSettings, type Overrides, type Sources } from './setting.js';
-import { CONFIG_FILE, configFileSchema, ENV_APP, SETTING_RULES, SETTINGS, type SettingFlag, type SettingValues } from './setting-table.js';
+import { describeIssues, resolveSetting, resolveSettings, settingsOf, type Overrides, type Sources } from './setting.js';
+import { SETTING_RULES } from './setting-rules.js';
+import { CONFIG_FILE, ENV_APP, SETTINGS, type SettingFlag, type SettingValues } from './setting-table.js';
 
 export interface Settings extends SettingValues {
   readonly apps: readonly App[];
@@ -70,6 +71,15 @@ function assertDistinctApps(apps: readonly App[]): void {
     }
   }
 }
+
+/** The config file: a key for each setting that has one, and the apps. */
+const configFileSchema = z
+  .object({
+    apps: z.array(appSchema).optional(),
+    // Each value is checked by its setting, which names it in the message.
+    ...Object.fromEntries(settingsOf(SETTINGS).flatMap((s) => (s.file === null ? [] : [[s.file, z.unknown().optional()]]))),
+  })
+  .strict();
 
 function readConfigFile(path: string): z.infer<typeof configFileSchema> {
   let text: string;
