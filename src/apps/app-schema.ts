@@ -50,3 +50,26 @@ export const appSchema = z
   .strict();
 
 export type AppInput = z.input<typeof appSchema>;
+
+export type AppOptionName = keyof typeof appOptionsShape;
+
+/**
+ * How an app option is written as one piece of text (a `herald apps` flag):
+ * a switch (true or false), a count (a whole number), a limit (a count, or
+ * none for no limit) or a list (comma-separated). Read from the option's
+ * schema, so that a new option gets its flag without another list to keep.
+ */
+export type AppOptionForm = 'switch' | 'count' | 'limit' | 'list';
+
+/** The option's form; null for options with structure (webhook targets), set in the config file or the store. */
+export function appOptionForm(option: AppOptionName): AppOptionForm | null {
+  let schema: unknown = appOptionsShape[option];
+  if (schema instanceof z.ZodDefault) schema = schema.unwrap();
+  const nullable = schema instanceof z.ZodNullable;
+  if (schema instanceof z.ZodNullable) schema = schema.unwrap();
+  if (schema instanceof z.ZodNumber && schema.isInt) return nullable ? 'limit' : 'count';
+  if (nullable) return null;
+  if (schema instanceof z.ZodBoolean) return 'switch';
+  if (schema instanceof z.ZodArray && schema.element instanceof z.ZodString) return 'list';
+  return null;
+}

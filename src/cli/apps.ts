@@ -1,13 +1,21 @@
 // `herald apps`: manages the apps of the configured store. Argument parsing
-// and printing only; the stores do the work. Secrets are printed once, when
-// they are made (create, rotate-secret), and never by list or show.
-import { randomBytes, randomInt } from 'node:crypto';
+// and printing only; the rules are ManagedApps' (apps/managed-apps.ts) and
+// the stores do the work. Secrets are printed once, when they are made
+// (create, rotate-secret), and never by list or show.
 import { parseArgs } from 'node:util';
-import type { App } from '../apps/app.js';
-import type { AppChanges, AppRepository } from '../apps/app-repository.js';
-import { appSchema } from '../apps/app-schema.js';
+import type { AppChanges } from '../apps/app-repository.js';
+import { appOptionForm, appOptionsShape, type AppOptionForm, type AppOptionName } from '../apps/app-schema.js';
+import { ManagedApps, type ListedApp, type NewApp } from '../apps/managed-apps.js';
 import { openAppRepository } from '../apps/open-app-store.js';
 import { loadSettings, type Settings } from '../config/settings.js';
+
+/** A flag for every app option that can be written as text, named after it: maxConnections, --max-connections. */
+const APP_FLAGS = (Object.keys(appOptionsShape) as AppOptionName[]).flatMap((option) => {
+  const form = appOptionForm(option);
+  return form === null ? [] : [{ option, form, flag: option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) }];
+});
+
+const FORM_VALUES: Record<AppOptionForm, string> = { switch: 'true|false', count: 'N', limit: 'N|none', list: "A,B ('' for any)" };
 
 export const APPS_USAGE = `Usage:
   herald apps list [--json]
@@ -23,13 +31,15 @@ create makes up the id, key and secret it is not given; the secret is
 printed by create and rotate-secret only.
 
 OPTIONS (none means no limit):
-  --enabled true|false               --client-events true|false
-  --user-authentication true|false   --allowed-origins A,B ('' for any)
-  --max-connections N|none           --max-presence-members N
-  --max-event-payload-bytes N        --client-events-per-second N
-  --max-channels-per-event N         --backend-events-per-second N|none
-  --api-requests-per-second N|none   --subscription-count-events true|false
-  --max-channels-per-connection N    --max-connections-per-address N|none`;
+${columns(APP_FLAGS.map(({ flag, form }) => `--${flag} ${FORM_VALUES[form]}`))}`;
+
+/** Items two to a line, the second ones aligned. */
+function columns(items: string[]): string {
+  const width = Math.max(...items.filter((_, i) => i % 2 === 0).map((item) => item.length)) + 3;
+  const lines: string[] = [];
+  for (let i = 0; i < items.length; i += 2) lines.push(`  ${(items[i] ?? '').padEnd(width)}${items[i + 1] ?? ''}`.trimEnd());
+  return lines.join('\n');
+}
 
 const STORE_OPTIONS = {
   config: { type: 'string' },
@@ -40,20 +50,7 @@ const STORE_OPTIONS = {
 
 const APP_OPTIONS = {
   key: { type: 'string' },
-  enabled: { type: 'string' },
-  'client-events': { type: 'string' },
-  'user-authentication': { type: 'string' },
-  'allowed-origins': { type: 'string' },
-  'max-connections': { type: 'string' },
-  'max-presence-members': { type: 'string' },
-  'max-event-payload-bytes': { type: 'string' },
-  'client-events-per-second': { type: 'string' },
-  'max-channels-per-event': { type: 'string' },
-  'backend-events-per-second': { type: 'string' },
-  'api-requests-per-second': { type: 'string' },
-  'subscription-count-events': { type: 'string' },
-  'max-channels-per-connection': { type: 'string' },
-  'max-connections-per-address': { type: 'string' },
+  ...Object.fromEntries(APP_FLAGS.map(({ flag }) => [flag, { type: 'string' }] as const)),
 } as const;
 
 /** A problem with what the user asked for: printed as it is, exit code 1. */
@@ -83,7 +80,7 @@ export async function runApps(argv: string[], env: NodeJS.ProcessEnv = process.e
   const repository = openAppRepository(settings, (id, problem) => output.note(`warning: stored app ${id} is invalid and not served: ${problem}`));
   try {
     await repository?.init();
-    const apps = new ManagedApps(settings, repository);
+    const apps = new ManagedApps(settings.apps, repository);
     const id = () => positionals[0] ?? fail(`apps ${command}: give the app's id`);
     switch (command) {
       case 'list':
@@ -91,14 +88,14 @@ export async function runApps(argv: string[], env: NodeJS.ProcessEnv = process.e
       case 'show':
         return printApp(output, await apps.get(id()));
       case 'create':
-        return printCreated(output, await apps.create(flags), settings);
+        return printCreated(output, await apps.create(appInput(flags)), settings);
       case 'update':
-        return printApp(output, await apps.update(id(), appChanges(flags)), settings);
+        return printApp(output, await apps.update(id(), appInput(flags)), settings);
       case 'disable':
       case 'enable':
         return printApp(output, await apps.update(id(), { enabled: command === 'enable' }), settings);
       case 'rotate-secret':
-        return printCreated(output, await apps.update(id(), { secret: newSecret() }), settings);
+        return printCreated(output, await apps.rotateSecret(id()), settings);
       default:
         throw new AppsCommandError(`unknown command '${command}'\n\n${APPS_USAGE}`);
     }
@@ -107,103 +104,35 @@ export async function runApps(argv: string[], env: NodeJS.ProcessEnv = process.e
   }
 }
 
-interface ListedApp {
-  readonly app: App;
-  /** store: managed here; config: from the environment or config file, read-only here. */
-  readonly source: 'store' | 'config';
+/**
+ * The app fields given as flags (update takes no --id or --secret: parseArgs
+ * refuses them), each read by its option's form so that a message names the flag.
+ */
+export function appInput(flags: Record<string, string | boolean | undefined>): NewApp & AppChanges {
+  const input: Record<string, unknown> = {};
+  for (const field of ['id', 'key', 'secret'] as const) {
+    const value = str(flags[field]);
+    if (value !== undefined) input[field] = value;
+  }
+  for (const { option, form, flag } of APP_FLAGS) {
+    const value = str(flags[flag]);
+    if (value !== undefined) input[option] = parseForm(form, value, flag);
+  }
+  // Each value has its option's type: the option's form says how it was read.
+  return input as NewApp & AppChanges;
 }
 
-/** The stored apps, and the configured ones beside them (which this command only shows). */
-class ManagedApps {
-  constructor(
-    private readonly settings: Settings,
-    private readonly repository: AppRepository | null,
-  ) {}
-
-  async list(): Promise<ListedApp[]> {
-    const stored = (await this.repository?.list()) ?? [];
-    return [...this.settings.apps.map((app) => ({ app, source: 'config' as const })), ...stored.map((app) => ({ app, source: 'store' as const }))];
+function parseForm(form: AppOptionForm, value: string, flag: string): unknown {
+  switch (form) {
+    case 'switch':
+      return parseBoolean(value, flag);
+    case 'count':
+      return parseCount(value, flag);
+    case 'limit':
+      return value === 'none' ? null : parseCount(value, flag);
+    case 'list':
+      return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
   }
-
-  async get(id: string): Promise<ListedApp> {
-    const configured = this.settings.apps.find((a) => a.id === id);
-    if (configured) return { app: configured, source: 'config' };
-    const stored = await this.writable().findById(id);
-    if (!stored) throw new AppsCommandError(`no app with the id '${id}' in the ${this.writable().location}`);
-    return { app: stored, source: 'store' };
-  }
-
-  async create(flags: Record<string, string | boolean | undefined>): Promise<ListedApp> {
-    const store = this.writable();
-    // The schema's defaults fill in whatever the flags leave out, as for a config-file app.
-    const parsed = appSchema.safeParse({
-      id: str(flags.id) ?? String(randomInt(100_000, 10_000_000)),
-      key: str(flags.key) ?? randomBytes(10).toString('hex'),
-      secret: str(flags.secret) ?? newSecret(),
-      ...appChanges(flags),
-    });
-    if (!parsed.success) fail(`create: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const app: App = parsed.data;
-    const clash = this.settings.apps.find((a) => a.id === app.id || a.key === app.key);
-    if (clash) throw new AppsCommandError(`the configured app '${clash.id}' already has this ${clash.id === app.id ? 'id' : 'key'}`);
-    return { app: await store.create(app), source: 'store' };
-  }
-
-  async update(id: string, changes: AppChanges): Promise<ListedApp> {
-    if (this.settings.apps.some((a) => a.id === id)) {
-      throw new AppsCommandError(`the app '${id}' comes from the environment or config file: change it there`);
-    }
-    if (changes.key !== undefined) {
-      const clash = this.settings.apps.find((a) => a.key === changes.key);
-      if (clash) throw new AppsCommandError(`the configured app '${clash.id}' already has the key '${changes.key}'`);
-    }
-    const store = this.writable();
-    const app = await store.update(id, changes);
-    if (!app) throw new AppsCommandError(`no app with the id '${id}' in the ${store.location}`);
-    return { app, source: 'store' };
-  }
-
-  private writable(): AppRepository {
-    if (this.repository) return this.repository;
-    throw new AppsCommandError(
-      'apps come from the environment and config file only (HERALD_APP_STORE=static); set HERALD_APP_STORE=sqlite, postgres or mysql to manage them with this command',
-    );
-  }
-}
-
-/** The app options given as flags, checked one by one so that a message names the flag. */
-function appChanges(flags: Record<string, string | boolean | undefined>): AppChanges {
-  const changes: { -readonly [K in keyof AppChanges]: AppChanges[K] } = {};
-  const key = str(flags.key);
-  if (key !== undefined) changes.key = key;
-  const bool = (name: string) => optional(name, flags, parseBoolean);
-  const count = (name: string) => optional(name, flags, parseCount);
-  const limit = (name: string) => optional(name, flags, (v, n) => (v === 'none' ? null : parseCount(v, n)));
-  assign(changes, 'enabled', bool('enabled'));
-  assign(changes, 'clientEvents', bool('client-events'));
-  assign(changes, 'userAuthentication', bool('user-authentication'));
-  assign(changes, 'maxConnections', limit('max-connections'));
-  assign(changes, 'maxPresenceMembers', count('max-presence-members'));
-  assign(changes, 'maxEventPayloadBytes', count('max-event-payload-bytes'));
-  assign(changes, 'clientEventsPerSecond', count('client-events-per-second'));
-  assign(changes, 'maxChannelsPerEvent', count('max-channels-per-event'));
-  assign(changes, 'backendEventsPerSecond', limit('backend-events-per-second'));
-  assign(changes, 'apiRequestsPerSecond', limit('api-requests-per-second'));
-  assign(changes, 'subscriptionCountEvents', bool('subscription-count-events'));
-  assign(changes, 'maxChannelsPerConnection', count('max-channels-per-connection'));
-  assign(changes, 'maxConnectionsPerAddress', limit('max-connections-per-address'));
-  const origins = str(flags['allowed-origins']);
-  if (origins !== undefined) changes.allowedOrigins = origins.split(',').map((o) => o.trim()).filter((o) => o !== '');
-  return changes;
-}
-
-function assign<K extends keyof AppChanges>(changes: AppChanges, field: K, value: AppChanges[K] | undefined): void {
-  if (value !== undefined) (changes as Record<K, AppChanges[K]>)[field] = value;
-}
-
-function optional<T>(name: string, flags: Record<string, string | boolean | undefined>, parse: (value: string, name: string) => T): T | undefined {
-  const value = str(flags[name]);
-  return value === undefined ? undefined : parse(value, name);
 }
 
 function parseBoolean(value: string, name: string): boolean {
@@ -222,10 +151,6 @@ const str = (value: string | boolean | undefined): string | undefined => (typeof
 
 function fail(message: string): never {
   throw new AppsCommandError(message);
-}
-
-function newSecret(): string {
-  return randomBytes(20).toString('hex');
 }
 
 /** An app as printed: everything but the secret. */

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // The `herald` command: argument parsing and wiring only.
 import { parseArgs } from 'node:util';
+import type { SettingFlag } from '../config/setting-table.js';
 import { loadSettings, SettingsError } from '../config/settings.js';
+import { environmentNames, flaggedSettings, startFlagsUsage } from '../config/settings-doc.js';
 import { AppConflictError, InvalidAppError } from '../apps/app-repository.js';
+import { AppAdminError } from '../apps/managed-apps.js';
 import { AppsCommandError, runApps } from './apps.js';
 import { runStart } from './start.js';
 import { runTrigger } from './trigger.js';
 import { releaseWorker } from './workers.js';
 
 const USAGE = `Usage:
-  herald start [--host HOST] [--port PORT] [--config FILE] [--workers N]
-               [--adapter local|redis] [--redis-url URL] [--redis-prefix PREFIX]
+  herald start ${wrap(startFlagsUsage(), '               ')}
       Serve WebSocket and HTTP on one port (default 0.0.0.0:6001); with
       --workers N, N processes share the port (needs the Redis adapter).
   herald trigger --channel C --event E [--data JSON] [--port PORT | --url URL]
@@ -18,29 +20,28 @@ const USAGE = `Usage:
   herald apps list|show|create|update|disable|enable|rotate-secret ...
       Manage the apps of the app store (herald apps --help).
 
-Environment: HERALD_HOST, HERALD_PORT, HERALD_CONFIG, HERALD_LOG_LEVEL,
-HERALD_APP_ID / HERALD_APP_KEY / HERALD_APP_SECRET (or PUSHER_APP_*, REVERB_APP_*),
-HERALD_ADAPTER, HERALD_REDIS_URL, HERALD_REDIS_PREFIX, HERALD_WORKERS,
-HERALD_APP_STORE, HERALD_DATABASE_URL, HERALD_DATA_DIR, HERALD_APP_CACHE_TTL_MS,
-HERALD_METRICS_TOKEN, HERALD_METRICS_PORT, HERALD_METRICS_HOST.`;
+Environment (the README's Configuration lists what each one does):
+  ${wrap(environmentNames(), '  ')}`;
+
+/** Words joined by spaces, in lines of at most 80 columns, each after the first indented by `indent`. */
+function wrap(words: string[], indent: string): string {
+  const lines = [''];
+  for (const word of words) {
+    const last = lines.length - 1;
+    if (lines[last] !== '' && (indent + lines[last] + ' ' + word).length > 80) lines.push(word);
+    else lines[last] = lines[last] === '' ? word : `${lines[last]} ${word}`;
+  }
+  return lines.join(`\n${indent}`);
+}
+
+/** `herald start` takes a flag for every setting that has one. */
+const START_OPTIONS = Object.fromEntries(flaggedSettings().map((s) => [s.flag, { type: 'string' }])) as Record<SettingFlag, { type: 'string' }>;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'start': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          host: { type: 'string' },
-          port: { type: 'string' },
-          config: { type: 'string' },
-          workers: { type: 'string' },
-          adapter: { type: 'string' },
-          'redis-url': { type: 'string' },
-          'redis-prefix': { type: 'string' },
-        },
-        strict: true,
-      });
+      const { values } = parseArgs({ args: rest, options: START_OPTIONS, strict: true });
       return runStart(loadSettings({ flags: values }));
     }
     case 'trigger': {
@@ -78,7 +79,12 @@ main(process.argv.slice(2)).then(
     if (code !== 0) process.exitCode = code;
   },
   (err: unknown) => {
-    const userError = err instanceof SettingsError || err instanceof AppsCommandError || err instanceof AppConflictError || err instanceof InvalidAppError;
+    const userError =
+      err instanceof SettingsError ||
+      err instanceof AppsCommandError ||
+      err instanceof AppAdminError ||
+      err instanceof AppConflictError ||
+      err instanceof InvalidAppError;
     if (userError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`herald: ${err.message}`);
     } else {
