@@ -11,6 +11,10 @@
 // Each node keeps the set of its own entries (`{prefix}:node:{id}:entries`),
 // which is what survivors remove when it dies and what it rewrites when
 // Redis comes back.
+//
+// Keys are built here from the entries with the rule of RedisKeys (keys.ts):
+// every variable part goes through `part`, which must stay the same as
+// `keyPart`.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
@@ -38,13 +42,23 @@ export async function runScript(redis: Redis, s: Script, args: readonly (string 
 // (for "c" entries: when the channel became occupied / vacated cluster-wide).
 const LIBRARY = `
 local P = ARGV[1]
+local ESCAPES = { ['%'] = '%25', [':'] = '%3A' }
+local function part(s)
+  return (string.gsub(s, '[%%:]', ESCAPES))
+end
+local function entries_of(node)
+  return P .. ':node:' .. part(node) .. ':entries'
+end
+local function channel_key(kind, d)
+  return P .. ':' .. kind .. ':' .. part(d[2]) .. ':' .. part(d[3])
+end
 local function sockets_of(d)
-  if d[1] == 'p' then return P .. ':presence:' .. d[2] .. ':' .. d[3] .. ':user:' .. d[4], d[5] end
-  if d[1] == 'c' then return P .. ':occupancy:' .. d[2] .. ':' .. d[3], d[4] end
-  return P .. ':user:' .. d[2] .. ':' .. d[3], d[4]
+  if d[1] == 'p' then return channel_key('presence', d) .. ':user:' .. part(d[4]), d[5] end
+  if d[1] == 'c' then return channel_key('occupancy', d), d[4] end
+  return P .. ':user:' .. part(d[2]) .. ':' .. part(d[3]), d[4]
 end
 local function members_of(d)
-  return P .. ':presence:' .. d[2] .. ':' .. d[3] .. ':members'
+  return channel_key('presence', d) .. ':members'
 end
 local function add(entry, info)
   local d = cjson.decode(entry)
@@ -69,7 +83,7 @@ end
 
 /** ARGV: prefix, node, 'add'|'remove', entry, info. Returns 1 when the user appeared / disappeared cluster-wide. */
 export const applyEntry = script(`
-local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local idx = entries_of(ARGV[2])
 local entry = ARGV[4]
 if ARGV[3] == 'add' then
   redis.call('SADD', idx, entry)
@@ -87,7 +101,7 @@ return 0
  * for every user that appeared or disappeared cluster-wide.
  */
 export const resyncNode = script(`
-local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local idx = entries_of(ARGV[2])
 local wanted = {}
 for i = 3, #ARGV, 2 do wanted[ARGV[i]] = true end
 local changes = {}
@@ -118,7 +132,7 @@ local registered = redis.call('ZADD', nodes, now, ARGV[2])
 local gone = {}
 for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now - tonumber(ARGV[3]))) do
   redis.call('ZREM', nodes, node)
-  local idx = P .. ':node:' .. node .. ':entries'
+  local idx = entries_of(node)
   for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
     if remove(entry) then table.insert(gone, entry) end
   end
@@ -135,7 +149,7 @@ return redis.call('ZRANGEBYSCORE', P .. ':nodes', now_ms() - tonumber(ARGV[2]), 
 /** ARGV: prefix, node. A node leaving cleanly: its entries go, as for a dead node. */
 export const leaveCluster = script(`
 redis.call('ZREM', P .. ':nodes', ARGV[2])
-local idx = P .. ':node:' .. ARGV[2] .. ':entries'
+local idx = entries_of(ARGV[2])
 local gone = {}
 for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
   if remove(entry) then table.insert(gone, entry) end
@@ -143,3 +157,4 @@ end
 redis.call('DEL', idx)
 return gone
 `);
+
