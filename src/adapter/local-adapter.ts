@@ -4,10 +4,10 @@ import type { LocalSubscribers } from '../channels/local-subscribers.js';
 import { MemoryPresenceStore } from '../channels/presence-store.js';
 import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import { ProtocolLimits } from '../protocol/limits.js';
-import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
+import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalUsers } from '../users/local-users.js';
 import { MemoryUserDirectory } from '../users/user-directory.js';
-import type { Adapter } from './adapter.js';
+import type { Adapter, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
 
 /** The embedded default: one node, all state in this process. */
 export class LocalAdapter implements Adapter {
@@ -15,7 +15,6 @@ export class LocalAdapter implements Adapter {
   readonly cache = new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000);
   readonly users = new MemoryUserDirectory();
   readonly rateLimits = new LocalRateLimiter();
-
   constructor(
     private readonly subscribers: LocalSubscribers,
     private readonly connections: ConnectionRegistry,
@@ -45,6 +44,16 @@ export class LocalAdapter implements Adapter {
   async channelOccupancy(): Promise<boolean> {
     // One node: its own subscribers are all there are.
     return true;
+  }
+
+  async joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
+    const admitted = await this.presence.admit(appId, channel, socketId, member, options.maxMembers);
+    return { ...admitted, occupied: options.occupying };
+  }
+
+  async leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
+    const { userLeft } = await this.presence.leave(appId, channel, socketId, userId);
+    return { userLeft, vacated: vacating };
   }
 
   async start(): Promise<void> {}

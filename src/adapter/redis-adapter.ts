@@ -4,7 +4,7 @@ import type { ConnectionRegistry } from '../connection/connection-registry.js';
 import type { Logger } from '../observability/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { LocalUsers } from '../users/local-users.js';
-import type { Adapter, ClusterChange } from './adapter.js';
+import type { Adapter, ClusterChange, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
@@ -25,6 +25,7 @@ import {
 import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
 import { RedisUserDirectory } from './redis/user-directory.js';
+import type { PresenceMember } from '../protocol/types.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
 
 export interface RedisAdapterOptions {
@@ -184,6 +185,14 @@ export class RedisAdapter implements Adapter {
 
   channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
     return this.occupancy.change(appId, channel, occupied);
+  }
+
+  joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
+    return this.presence.join(appId, channel, socketId, member, options);
+  }
+
+  leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
+    return this.presence.leave(appId, channel, socketId, userId, vacating);
   }
 
   async close(): Promise<void> {

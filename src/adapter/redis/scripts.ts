@@ -158,3 +158,46 @@ redis.call('DEL', idx)
 return gone
 `);
 
+/**
+ * ARGV: prefix, node, presence entry, user_info, most members, occupancy
+ * entry or ''. A socket joining a presence channel, in one round trip: the
+ * node's occupancy of the channel (when this is its first subscriber there:
+ * recorded even if the join is refused, so that the node's entries and its
+ * subscribers agree until it lets go), the member limit, the membership and
+ * the member list. Returns {1 if the channel became occupied cluster-wide,
+ * -1 if the channel is full, else 1 if the user is new in the channel, else
+ * 0, then user id, user_info… of every member}.
+ */
+export const joinPresence = script(`
+local idx = entries_of(ARGV[2])
+local occupied = 0
+if ARGV[6] ~= '' then
+  redis.call('SADD', idx, ARGV[6])
+  if add(ARGV[6], '') then occupied = 1 end
+end
+local d = cjson.decode(ARGV[3])
+local members = members_of(d)
+if redis.call('HEXISTS', members, d[4]) == 0 and redis.call('HLEN', members) >= tonumber(ARGV[5]) then
+  return {occupied, -1, {}}
+end
+redis.call('SADD', idx, ARGV[3])
+local new = 0
+if add(ARGV[3], ARGV[4]) then new = 1 end
+return {occupied, new, redis.call('HGETALL', members)}
+`);
+
+/**
+ * ARGV: prefix, node, presence entry, occupancy entry or ''. A socket
+ * leaving a presence channel, with the node's occupancy when it was its
+ * last subscriber there. Returns {1 if the user left the channel, 1 if the
+ * channel became vacant cluster-wide}, in the order they are told.
+ */
+export const leavePresence = script(`
+local idx = entries_of(ARGV[2])
+local left = 0
+if redis.call('SREM', idx, ARGV[3]) == 1 and remove(ARGV[3]) then left = 1 end
+local vacated = 0
+if ARGV[4] ~= '' and redis.call('SREM', idx, ARGV[4]) == 1 and remove(ARGV[4]) then vacated = 1 end
+return {left, vacated}
+`);
+
