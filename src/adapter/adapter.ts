@@ -50,6 +50,14 @@ export interface Adapter {
   /** A socket leaves a presence channel; with the node's occupancy when `vacating` (its last subscriber there). */
   leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave>;
 
+  /**
+   * This node's subscriber count of a channel changed. Resolves with the
+   * cluster-wide count when it is news to `audience`, null when that audience
+   * was last told this very count (by this node or another), so that each
+   * count is told once for the cluster, not once per node whose count moved.
+   */
+  subscriptionCountToTell(appId: AppId, channel: ChannelName, audience: CountAudience): Promise<number | null>;
+
   /** Connects to whatever the adapter shares state through; resolves once usable or given up on (never rejects). */
   start(): Promise<void>;
   /** False while cluster-wide state is unreachable (the readiness endpoint reports it). */
@@ -85,3 +93,5 @@ export interface PresenceLeave {
   readonly vacated: boolean;
 }
 
+/** Who hears of subscription counts; each keeps its own "last told". */
+export type CountAudience = 'clients' | 'webhooks';

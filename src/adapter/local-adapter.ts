@@ -7,7 +7,7 @@ import { ProtocolLimits } from '../protocol/limits.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalUsers } from '../users/local-users.js';
 import { MemoryUserDirectory } from '../users/user-directory.js';
-import type { Adapter, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
+import type { Adapter, CountAudience, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
 
 /** The embedded default: one node, all state in this process. */
 export class LocalAdapter implements Adapter {
@@ -15,6 +15,9 @@ export class LocalAdapter implements Adapter {
   readonly cache = new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000);
   readonly users = new MemoryUserDirectory();
   readonly rateLimits = new LocalRateLimiter();
+  /** The subscription count each audience was last told, per channel; none means 0. */
+  private readonly told = new Map<string, number>();
+
   constructor(
     private readonly subscribers: LocalSubscribers,
     private readonly connections: ConnectionRegistry,
@@ -54,6 +57,15 @@ export class LocalAdapter implements Adapter {
   async leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
     const { userLeft } = await this.presence.leave(appId, channel, socketId, userId);
     return { userLeft, vacated: vacating };
+  }
+
+  async subscriptionCountToTell(appId: AppId, channel: ChannelName, audience: CountAudience): Promise<number | null> {
+    const count = this.subscribers.count(appId, channel);
+    const key = `${audience}\u0000${appId}\u0000${channel}`;
+    if ((this.told.get(key) ?? 0) === count) return null;
+    if (count === 0) this.told.delete(key);
+    else this.told.set(key, count);
+    return count;
   }
 
   async start(): Promise<void> {}

@@ -102,8 +102,9 @@ export class Webhooks {
       const channels = countChanged.get(appId);
       if (channels && app.webhooks.some((t) => t.events.includes('subscription_count'))) {
         for (const channel of [...channels].slice(0, MAX_COUNTS_PER_FLUSH)) {
-          const count = await this.deps.adapter.subscriptionCount(appId, channel);
-          appEvents.push({ name: 'subscription_count', channel, subscription_count: count });
+          // Once for the cluster: null when another node (or an earlier flush) told this count already.
+          const count = await this.deps.adapter.subscriptionCountToTell(appId, channel, 'webhooks');
+          if (count !== null) appEvents.push({ name: 'subscription_count', channel, subscription_count: count });
         }
       }
       const jobs = jobsFor(app, appEvents);

@@ -44,6 +44,8 @@ describe('RedisKeys', () => {
       ['members', (x, y) => keys.presenceMembers(x, y)],
       ['sockets', (x, y) => keys.presenceSockets(x, y, 'u:v')],
       ['sockets by user', (x, y) => keys.presenceSockets('app', x, y)],
+      ['subscriptions', (x, y) => keys.subscriptionCounts(x, y)],
+      ['told', (x, y) => keys.subscriptionCountsTold(x, y)],
     ];
     const seen = new Map<string, string>();
     for (const [name, build] of builders) {

@@ -59,6 +59,16 @@ export class RedisKeys {
     return `${this.prefix}:occupancy:${keyPart(appId)}:${keyPart(channel)}`;
   }
 
+  /** Hash: node id → its subscriber count of a channel, as it last told it (kept by the scripts). */
+  subscriptionCounts(appId: AppId, channel: ChannelName): string {
+    return `${this.prefix}:subscriptions:${keyPart(appId)}:${keyPart(channel)}`;
+  }
+
+  /** Hash: audience ('clients' | 'webhooks') → the channel's count it was last told (kept by the scripts). */
+  subscriptionCountsTold(appId: AppId, channel: ChannelName): string {
+    return `${this.subscriptionCounts(appId, channel)}:told`;
+  }
+
   cache(appId: AppId, channel: ChannelName): string {
     return `${this.prefix}:cache:${keyPart(appId)}:${keyPart(channel)}`;
   }

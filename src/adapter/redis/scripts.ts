@@ -71,6 +71,8 @@ local function remove(entry)
   local d = cjson.decode(entry)
   local key, ref = sockets_of(d)
   if redis.call('SREM', key, ref) == 0 then return false end
+  -- A node without subscribers in a channel has none to count there.
+  if d[1] == 'c' then redis.call('HDEL', channel_key('subscriptions', d), d[4]) end
   if redis.call('SCARD', key) > 0 then return false end
   if d[1] == 'p' then redis.call('HDEL', members_of(d), d[4]) end
   return true
@@ -201,3 +203,25 @@ if ARGV[4] ~= '' and redis.call('SREM', idx, ARGV[4]) == 1 and remove(ARGV[4]) t
 return {left, vacated}
 `);
 
+/**
+ * ARGV: prefix, node, appId, channel, this node's subscriber count, who is
+ * told ('clients' | 'webhooks'). Records the node's count of the channel and
+ * decides, for the whole cluster, whether the sum is news: returns the sum
+ * when it differs from the last one told to that audience (and remembers
+ * it), -1 when it does not. Several nodes whose counts change together
+ * thus tell each resulting count once, and in the order Redis saw them.
+ * The last count told expires after a day unchanged, so that a channel whose
+ * nodes died leaves nothing behind for long.
+ */
+export const tellSubscriptionCount = script(`
+local d = {'c', ARGV[3], ARGV[4]}
+local counts = channel_key('subscriptions', d)
+local told = counts .. ':told'
+if tonumber(ARGV[5]) > 0 then redis.call('HSET', counts, ARGV[2], ARGV[5]) else redis.call('HDEL', counts, ARGV[2]) end
+local total = 0
+for _, n in ipairs(redis.call('HVALS', counts)) do total = total + tonumber(n) end
+if total == tonumber(redis.call('HGET', told, ARGV[6]) or '0') then return -1 end
+if total == 0 then redis.call('HDEL', told, ARGV[6]) else redis.call('HSET', told, ARGV[6], total) end
+redis.call('PEXPIRE', told, 86400000)
+return total
+`);
