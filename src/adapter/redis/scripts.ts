@@ -62,12 +62,14 @@ end
 local function members_of(d)
   return channel_key('presence', d) .. ':members'
 end
-local function add(entry, info)
-  local d = cjson.decode(entry)
+local function add_decoded(d, info)
   local key, ref = sockets_of(d)
   local added = redis.call('SADD', key, ref)
   if d[1] == 'p' then redis.call('HSET', members_of(d), d[4], info) end
   return added == 1 and redis.call('SCARD', key) == 1
+end
+local function add(entry, info)
+  return add_decoded(cjson.decode(entry), info)
 end
 local function remove(entry)
   local d = cjson.decode(entry)
@@ -186,7 +188,7 @@ if redis.call('HEXISTS', members, d[4]) == 0 and redis.call('HLEN', members) >= 
 end
 redis.call('SADD', idx, ARGV[3])
 local new = 0
-if add(ARGV[3], ARGV[4]) then new = 1 end
+if add_decoded(d, ARGV[4]) then new = 1 end
 return {occupied, new, redis.call('HGETALL', members)}
 `);
 
