@@ -1,7 +1,7 @@
 import type { AppRateLimiter } from './rate-limit.js';
 import type { CacheStore } from './cache-store.js';
-import type { PresenceStore } from './presence-store.js';
-import type { AppId, ChannelName, SocketId, UserId } from '../protocol/types.js';
+import type { PresenceAdmission, PresenceStore } from './presence-store.js';
+import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { UserDirectory } from './user-directory.js';
 
 /**
@@ -38,6 +38,28 @@ export interface Adapter {
    */
   channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean>;
 
+  /**
+   * A socket joins a presence channel: the member limit, the membership,
+   * the member list for `subscription_succeeded` and, when `occupying` (this
+   * node's first subscriber of the channel), the node's occupancy, as
+   * `channelOccupancy` would record it. One step, so one round trip on a
+   * cluster; the occupancy is recorded even when the channel is full, and let
+   * go like any other (`channelOccupancy(…, false)`).
+   */
+  joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin>;
+  /** A socket leaves a presence channel; with the node's occupancy when `vacating` (its last subscriber there). */
+  leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave>;
+
+  /**
+   * This node's subscriber count of a channel changed. Resolves with the
+   * cluster-wide count when it is news to the channel's subscribers, null
+   * when they were last told this very count (by this node or another), so
+   * that each count is told once for the cluster, not once per node whose
+   * count moved. (Webhooks need no such step: the cluster batches their
+   * recorded events once.)
+   */
+  subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null>;
+
   /** Connects to whatever the adapter shares state through; resolves once usable or given up on (never rejects). */
   start(): Promise<void>;
   /** False while cluster-wide state is unreachable (the readiness endpoint reports it). */
@@ -56,3 +78,19 @@ export type ClusterChange =
   | { readonly kind: 'member_removed'; readonly appId: AppId; readonly channel: ChannelName; readonly userId: UserId }
   | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId }
   | { readonly kind: 'channel_occupied' | 'channel_vacated'; readonly appId: AppId; readonly channel: ChannelName };
+
+export interface PresenceJoinOptions {
+  /** The most distinct users the channel may have; a user already in always joins. */
+  readonly maxMembers: number;
+  /** This is the node's first subscriber of the channel. */
+  readonly occupying: boolean;
+}
+
+/** A presence join, and whether the channel became occupied cluster-wide (only ever when `occupying`). */
+export type PresenceJoin = PresenceAdmission & { readonly occupied: boolean };
+
+/** Whether the user left the channel (its last socket), and whether the channel became vacant cluster-wide. */
+export interface PresenceLeave {
+  readonly userLeft: boolean;
+  readonly vacated: boolean;
+}

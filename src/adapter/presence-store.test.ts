@@ -65,6 +65,21 @@ describe('MemoryPresenceStore', () => {
     assert.equal(await store.isMember('other-app', 'presence-a', 'eve'), true);
   });
 
+  test('a full channel admits another socket of a present user, not a new user', async () => {
+    assert.deepEqual(await store.admit('app', 'presence-room', '1.1', { user_id: 'ada', user_info: 1 }, 1), {
+      full: false,
+      isNewUser: true,
+      members: new Map<string, unknown>([['ada', 1]]),
+    });
+    assert.deepEqual(await store.admit('app', 'presence-room', '1.2', { user_id: 'bob' }, 1), { full: true });
+    assert.equal(await store.isMember('app', 'presence-room', 'bob'), false);
+    assert.deepEqual(await store.admit('app', 'presence-room', '1.3', { user_id: 'ada', user_info: 2 }, 1), {
+      full: false,
+      isNewUser: false,
+      members: new Map<string, unknown>([['ada', 2]]),
+    });
+  });
+
   test('an empty or unknown channel has no members', async () => {
     assert.equal(await store.memberCount('app', 'presence-nobody'), 0);
     assert.deepEqual(await store.members('app', 'presence-nobody'), new Map());

@@ -4,18 +4,21 @@ import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../pr
  * Presence membership: which users are in a presence channel and through
  * which sockets. A user counts once however many sockets it joins with.
  * Kept apart from message routing so that a cluster can share it (Redis)
- * while each node routes its own sockets.
+ * while each node routes its own sockets. Joins and leaves go through the
+ * adapter (`joinPresence`, `leavePresence`), which records them together
+ * with the channel's occupancy; this is what everyone else may read.
  */
 export interface PresenceStore {
-  /** Records a socket joining as `member`; `isNewUser` when no other socket of that user is in. */
-  join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember): Promise<{ isNewUser: boolean }>;
-  /** Records a socket leaving; `userLeft` when it was that user's last socket in the channel. */
-  leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId): Promise<{ userLeft: boolean }>;
   /** Distinct members, each with the user_info of its most recent join. */
   members(appId: AppId, channel: ChannelName): Promise<Map<UserId, unknown>>;
   isMember(appId: AppId, channel: ChannelName, userId: UserId): Promise<boolean>;
   memberCount(appId: AppId, channel: ChannelName): Promise<number>;
 }
+
+/** A socket's join of a presence channel: refused when full, else whether its user is new there and who is in now. */
+export type PresenceAdmission =
+  | { readonly full: true }
+  | { readonly full: false; readonly isNewUser: boolean; readonly members: Map<UserId, unknown> };
 
 interface MemberEntry {
   info: unknown;
@@ -25,6 +28,14 @@ interface MemberEntry {
 export class MemoryPresenceStore implements PresenceStore {
   private readonly channels = new Map<string, Map<UserId, MemberEntry>>();
 
+  /** Joins unless the channel already has `maxMembers` users and this one is not among them. */
+  async admit(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, maxMembers: number): Promise<PresenceAdmission> {
+    if (!(await this.isMember(appId, channel, member.user_id)) && (await this.memberCount(appId, channel)) >= maxMembers) return { full: true };
+    const { isNewUser } = await this.join(appId, channel, socketId, member);
+    return { full: false, isNewUser, members: await this.members(appId, channel) };
+  }
+
+  /** Records a socket joining as `member`; `isNewUser` when no other socket of that user is in. */
   async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember) {
     const key = keyOf(appId, channel);
     let members = this.channels.get(key);
@@ -42,6 +53,7 @@ export class MemoryPresenceStore implements PresenceStore {
     return { isNewUser: true };
   }
 
+  /** Records a socket leaving; `userLeft` when it was that user's last socket in the channel. */
   async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId) {
     const key = keyOf(appId, channel);
     const members = this.channels.get(key);

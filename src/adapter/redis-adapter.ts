@@ -3,7 +3,7 @@ import type { LocalSubscribers } from './local-subscribers.js';
 import type { Logger } from '../logging/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { LocalUsers } from './local-users.js';
-import type { Adapter, ClusterChange } from './adapter.js';
+import type { Adapter, ClusterChange, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
@@ -23,7 +23,9 @@ import {
 } from './redis/messages.js';
 import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
+import { RedisSubscriptionCounts } from './redis/subscription-counts.js';
 import { RedisUserDirectory } from './redis/user-directory.js';
+import type { PresenceMember } from '../protocol/types.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
 
 export interface RedisAdapterOptions {
@@ -67,6 +69,7 @@ export class RedisAdapter implements Adapter {
   private readonly link: RedisLink;
   private readonly liveness: NodeLiveness;
   private readonly occupancy: RedisOccupancy;
+  private readonly counts: RedisSubscriptionCounts;
   private readonly pending = new Map<string, PendingQuery>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
@@ -91,6 +94,7 @@ export class RedisAdapter implements Adapter {
     this.presence = new RedisPresenceStore(this.link, this.keys, this.node, entries);
     this.users = new RedisUserDirectory(this.link, this.keys, this.node, entries);
     this.occupancy = new RedisOccupancy(this.link, this.keys, this.node, entries);
+    this.counts = new RedisSubscriptionCounts(this.link, this.keys, this.node);
     this.cache = new RedisCacheStore(this.link, this.keys, ProtocolLimits.cacheTtlSeconds * 1000);
     this.liveness = new NodeLiveness(
       this.link,
@@ -184,6 +188,18 @@ export class RedisAdapter implements Adapter {
 
   channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
     return this.occupancy.change(appId, channel, occupied);
+  }
+
+  joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
+    return this.presence.join(appId, channel, socketId, member, options);
+  }
+
+  leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
+    return this.presence.leave(appId, channel, socketId, userId, vacating);
+  }
+
+  subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null> {
+    return this.counts.toTell(appId, channel, this.subscribers.count(appId, channel));
   }
 
   async close(): Promise<void> {

@@ -48,26 +48,18 @@ export class ChannelService {
     }
 
     if (member) {
-      if (!already) {
-        const present = await this.adapter.presence.isMember(app.id, channel, member.user_id);
-        if (!present && (await this.adapter.presence.memberCount(app.id, channel)) >= app.maxPresenceMembers) {
-          throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
-        }
-        const { isNewUser } = await this.adapter.presence.join(app.id, channel, conn.socketId, member);
-        // Occupied is told before the first member arrives, as a receiver of webhooks expects.
-        if (this.track(conn, channel, member)) await this.occupancyChanged(app.id, channel, true);
-        if (isNewUser) {
-          const frame = encodeFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
-          this.adapter.broadcast(app.id, channel, frame, conn.socketId);
-          this.activity.emit('member_added', { appId: app.id, channel, userId: member.user_id });
-        }
-      }
-      const members = await this.adapter.presence.members(app.id, channel);
+      let members: Map<UserId, unknown>;
+      if (already) members = await this.adapter.presence.members(app.id, channel);
+      else members = await this.joinPresence(conn, channel, member);
       const hash: Record<string, unknown> = {};
       for (const [id, info] of members) hash[id] = info ?? null;
       conn.sendEvent('pusher_internal:subscription_succeeded', { presence: { ids: [...members.keys()], hash, count: members.size } }, channel);
     } else {
-      if (!already && this.track(conn, channel, null)) await this.occupancyChanged(app.id, channel, true);
+      if (!already) {
+        const occupying = this.index(conn, channel, null);
+        this.activity.emit('subscribed', { appId: app.id, socketId: conn.socketId, channel });
+        if (occupying) await this.occupancyChanged(app.id, channel, true);
+      }
       conn.sendEvent('pusher_internal:subscription_succeeded', {}, channel);
       if (!already) this.counts.changed(app, channel);
     }
@@ -90,15 +82,15 @@ export class ChannelService {
     const vacated = this.subscribers.remove(conn, channel);
     this.activity.emit('unsubscribed', { appId: app.id, socketId: conn.socketId, channel });
     if (member) {
-      const { userLeft } = await this.adapter.presence.leave(app.id, channel, conn.socketId, member.user_id);
+      const { userLeft, vacated: vacatedEverywhere } = await this.adapter.leavePresence(app.id, channel, conn.socketId, member.user_id, vacated);
       if (userLeft) {
         this.adapter.broadcast(app.id, channel, encodeFrame('pusher_internal:member_removed', { user_id: member.user_id }, channel));
         this.activity.emit('member_removed', { appId: app.id, channel, userId: member.user_id });
       }
-    }
-    // Vacated is told after the last member left.
-    if (vacated) await this.occupancyChanged(app.id, channel, false);
-    else if (!member) this.counts.changed(app, channel);
+      // Vacated is told after the last member left.
+      if (vacatedEverywhere) this.activity.emit('channel_vacated', { appId: app.id, channel });
+    } else if (vacated) await this.occupancyChanged(app.id, channel, false);
+    else this.counts.changed(app, channel);
   }
 
   async unsubscribeAll(conn: Connection): Promise<void> {
@@ -112,12 +104,39 @@ export class ChannelService {
     this.adapter.broadcast(app.id, req.channel, frame, req.except);
   }
 
-  /** Records the subscription; true when it is this node's first subscriber of the channel. */
-  private track(conn: Connection, channel: ChannelName, member: PresenceMember | null): boolean {
+  /**
+   * A socket joins a presence channel: limit, membership, occupancy and member
+   * list in one adapter step. The socket is indexed before that step is sent,
+   * as every subscriber is before its occupancy is: whether it is the node's
+   * first subscriber is decided in the same turn as the step leaves, so the
+   * cluster records this node's occupancy changes in the order they happen
+   * here. A refused socket (channel full; its app did sign its auth) may thus
+   * hear the channel for one round trip before it is let go and told why.
+   */
+  private async joinPresence(conn: Connection, channel: ChannelName, member: PresenceMember): Promise<Map<UserId, unknown>> {
+    const app = conn.app;
+    const occupying = this.index(conn, channel, member);
+    const joined = await this.adapter.joinPresence(app.id, channel, conn.socketId, member, { maxMembers: app.maxPresenceMembers, occupying });
+    if (!joined.full) this.activity.emit('subscribed', { appId: app.id, socketId: conn.socketId, channel });
+    // Occupied is told before the first member arrives, as a receiver of webhooks expects.
+    if (joined.occupied) this.activity.emit('channel_occupied', { appId: app.id, channel });
+    if (joined.full) {
+      conn.channels.delete(channel);
+      if (this.subscribers.remove(conn, channel)) await this.occupancyChanged(app.id, channel, false);
+      throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
+    }
+    if (joined.isNewUser) {
+      const frame = encodeFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
+      this.adapter.broadcast(app.id, channel, frame, conn.socketId);
+      this.activity.emit('member_added', { appId: app.id, channel, userId: member.user_id });
+    }
+    return joined.members;
+  }
+
+  /** Records the subscription here; true when it is this node's first subscriber of the channel. */
+  private index(conn: Connection, channel: ChannelName, member: PresenceMember | null): boolean {
     conn.channels.set(channel, member);
-    const occupied = this.subscribers.add(conn, channel);
-    this.activity.emit('subscribed', { appId: conn.app.id, socketId: conn.socketId, channel });
-    return occupied;
+    return this.subscribers.add(conn, channel);
   }
 
   /** This node's first subscriber came or its last left: announced when that is true of the whole cluster too. */

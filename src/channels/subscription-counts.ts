@@ -12,7 +12,8 @@ const SETTLE_MS = 100;
  * of a public or private channel receive `pusher_internal:subscription_count`
  * (pusher-js: `channel.bind('pusher:subscription_count')`) when the count
  * changes. A burst of joins is told once, after it settles, with the
- * cluster-wide count. Presence channels have member events instead.
+ * cluster-wide count, and once for the cluster however many nodes' counts
+ * moved. Presence channels have member events instead.
  */
 export class SubscriptionCounts {
   private readonly due = new Map<string, { appId: AppId; channel: ChannelName }>();
@@ -34,8 +35,9 @@ export class SubscriptionCounts {
     const due = [...this.due.values()];
     this.due.clear();
     for (const { appId, channel } of due) {
-      const count = await this.adapter.subscriptionCount(appId, channel);
-      if (count > 0) {
+      // Told by whichever node arrives at the count first; the others find it told already.
+      const count = await this.adapter.subscriptionCountToTell(appId, channel);
+      if (count !== null && count > 0) {
         this.adapter.broadcast(appId, channel, encodeFrame('pusher_internal:subscription_count', { subscription_count: count }, channel));
       }
     }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
+import { keyPart } from '../adapter/redis/keys.js';
 import type { AppId } from '../protocol/types.js';
 import { LOGGED_ACTIVITIES, toEntry, type ConsoleEntry } from './entries.js';
 
@@ -107,7 +108,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
   }
 
   private entriesChannel(appId: AppId): string {
-    return `${this.prefix}:console:entries:${appId}`;
+    return `${this.prefix}:console:entries:${keyPart(appId)}`;
   }
 
   private received(channel: string, message: string): void {
@@ -126,8 +127,11 @@ export class RedisConsoleRelay implements ConsoleRelay {
     }
     const { nodeId, entry } = parsed as Relayed;
     if (nodeId === this.nodeId || typeof entry !== 'object' || entry === null) return;
-    const appId = channel.slice(this.entriesChannel('').length);
-    for (const listener of this.watchersHere.get(appId) ?? []) listener(entry);
+    // Only apps watched here are subscribed to, so one of them is the app of this channel.
+    for (const [appId, listeners] of this.watchersHere) {
+      if (this.entriesChannel(appId) !== channel) continue;
+      for (const listener of listeners) listener(entry);
+    }
   }
 
   /** Listens to this node's activity only while some other node is watching. */

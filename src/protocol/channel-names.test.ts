@@ -115,6 +115,12 @@ describe('userIdProblem', () => {
     assert.match(userIdProblem('a\u0000b') ?? '', /control characters/);
     assert.match(userIdProblem('a\u007fb') ?? '', /control characters/);
   });
+
+  test('refuses a lone surrogate, accepts a pair', () => {
+    assert.match(userIdProblem('a\ud800b') ?? '', /lone surrogate/);
+    assert.match(userIdProblem('a\udc00') ?? '', /lone surrogate/);
+    assert.equal(userIdProblem('emoji 😀'), null);
+  });
 });
 
 test('client events are the ones named client-…', () => {

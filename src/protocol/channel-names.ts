@@ -81,6 +81,9 @@ export function userIdProblem(id: unknown): string | null {
   if (id.length > ProtocolLimits.userIdMaxLength) return `user id is longer than ${ProtocolLimits.userIdMaxLength} characters`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id)) return 'user id must not contain control characters';
+  // A lone surrogate survives JSON.stringify as an escape that Redis's Lua JSON decoder refuses: the
+  // membership scripts of every node would fail on it (including a survivor removing a dead node's members).
+  if (/\p{Cs}/u.test(id)) return 'user id must be valid Unicode (a lone surrogate is not)';
   return null;
 }
 

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { apiGet, dropPrefix, redisUnavailable, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
+import { Redis } from 'ioredis';
+import { RedisKeys } from '../../src/adapter/redis/keys.js';
+import { apiGet, dropPrefix, REDIS_URL, redisUnavailable, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { WebSocket } from 'ws';
 import { APP } from '../helpers/herald.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
@@ -225,6 +227,43 @@ describe('connection limits are cluster-wide', { skip }, () => {
     const { event, data } = JSON.parse(frame.toString()) as { event: string; data: string };
     assert.equal(event, 'pusher:error');
     assert.equal((JSON.parse(data) as { code: number }).code, 4004);
+  });
+});
+
+describe('presence member limits are cluster-wide', { skip }, () => {
+  const prefix = uniquePrefix('members');
+  let a: InProcessNode;
+  let b: InProcessNode;
+  const apps = [{ ...APP, maxPresenceMembers: 1 }];
+
+  before(async () => {
+    [a, b] = await Promise.all([startNode(prefix, { apps }), startNode(prefix, { apps })]);
+  });
+  after(async () => {
+    await Promise.all([a, b].map((n) => n?.close()));
+    await dropPrefix(prefix);
+  });
+
+  test('a full channel refuses a new user on another node, admits its member again, and leaves no occupancy behind', async (t) => {
+    const ann = b.client(t, { presence: { user_id: 'ann' } });
+    await subscribed(ann, 'presence-full');
+
+    const bob = a.client(t, { presence: { user_id: 'bob' } });
+    const refused = nextEvent<{ status: number }>(bob.subscribe('presence-full'), 'pusher:subscription_error', "bob's refusal");
+    assert.equal((await refused).status, 4100);
+    const annAgain = b.client(t, { presence: { user_id: 'ann' } });
+    const channel = (await subscribed(annAgain, 'presence-full')) as unknown as PresenceChannel;
+    assert.deepEqual(memberIds(channel), ['ann']);
+
+    ann.unsubscribe('presence-full');
+    annAgain.unsubscribe('presence-full');
+    // Node A recorded its occupancy with bob's join and let go of it when the join was refused; B's went with ann.
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    const occupancy = new RedisKeys(prefix).occupancy(APP.id, 'presence-full');
+    await waitFor(async () => (await redis.exists(occupancy)) === 0, 'no node to occupy presence-full');
+    const empty = await apiGet<{ occupied: boolean }>(a, '/channels/presence-full');
+    assert.deepEqual(empty, { occupied: false });
   });
 });
 

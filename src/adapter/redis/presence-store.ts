@@ -1,16 +1,19 @@
 import { MemoryPresenceStore, type PresenceStore } from '../presence-store.js';
 import type { PresenceMember } from '../../protocol/types.js';
+import type { PresenceJoin, PresenceJoinOptions, PresenceLeave } from '../adapter.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
-import { presenceEntry, type NodeEntries } from './membership.js';
-import { applyEntry, runScript } from './scripts.js';
+import { occupancyEntry, presenceEntry, type NodeEntries } from './membership.js';
+import { joinPresence, leavePresence, runScript, type Script } from './scripts.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './types.js';
 
 /**
  * Presence membership shared by every node through Redis: a user counts once
- * however many sockets on however many nodes it joins with. This node's own
- * joins are also kept locally, to answer from while Redis is unreachable and
- * to write back when it returns.
+ * however many sockets on however many nodes it joins with. A join or a
+ * leave is one script, which also records the node's occupancy of the
+ * channel when it changes, so a presence subscribe costs one round trip.
+ * This node's own joins are also kept locally, to answer from while Redis is
+ * unreachable and to write back when it returns.
  */
 export class RedisPresenceStore implements PresenceStore {
   private readonly local = new MemoryPresenceStore();
@@ -22,21 +25,40 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly entries: NodeEntries,
   ) {}
 
-  async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember) {
-    const local = await this.local.join(appId, channel, socketId, member);
+  async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
     const entry = presenceEntry(this.node, appId, channel, member.user_id, socketId);
+    const occupancy = options.occupying ? occupancyEntry(this.node, appId, channel) : '';
     const info = JSON.stringify(member.user_info ?? null);
     this.entries.set(entry, info);
-    const changed = await this.apply('add', entry, info);
-    return changed === null ? local : { isNewUser: changed };
+    if (occupancy) this.entries.set(occupancy, '');
+    const reply = await this.run('presence join', joinPresence, [entry, info, options.maxMembers, occupancy]);
+    if (reply === null) {
+      // Decided locally for now (this node's members only); the resync when Redis returns tells the cluster.
+      const admitted = await this.local.admit(appId, channel, socketId, member, options.maxMembers);
+      if (admitted.full) this.entries.delete(entry);
+      return { ...admitted, occupied: options.occupying };
+    }
+    const [occupied, joined, flat] = reply as [number, number, string[]];
+    if (joined === -1) {
+      this.entries.delete(entry);
+      return { full: true, occupied: occupied === 1 };
+    }
+    await this.local.join(appId, channel, socketId, member);
+    const members = new Map<UserId, unknown>();
+    for (let i = 0; i + 1 < flat.length; i += 2) members.set(flat[i] as UserId, JSON.parse(flat[i + 1] as string));
+    return { full: false, occupied: occupied === 1, isNewUser: joined === 1, members };
   }
 
-  async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId) {
+  async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
     const local = await this.local.leave(appId, channel, socketId, userId);
     const entry = presenceEntry(this.node, appId, channel, userId, socketId);
+    const occupancy = vacating ? occupancyEntry(this.node, appId, channel) : '';
     this.entries.delete(entry);
-    const changed = await this.apply('remove', entry, '');
-    return changed === null ? local : { userLeft: changed };
+    if (occupancy) this.entries.delete(occupancy);
+    const reply = await this.run('presence leave', leavePresence, [entry, occupancy]);
+    if (reply === null) return { userLeft: local.userLeft, vacated: vacating };
+    const [left, vacated] = reply as [number, number];
+    return { userLeft: left === 1, vacated: vacated === 1 };
   }
 
   async members(appId: AppId, channel: ChannelName) {
@@ -57,12 +79,12 @@ export class RedisPresenceStore implements PresenceStore {
     return n ?? this.local.memberCount(appId, channel);
   }
 
-  /** True/false when Redis answered; null when it could not, and the local answer stands. */
-  private async apply(op: 'add' | 'remove', entry: string, info: string): Promise<boolean | null> {
-    const result = await this.read(`presence ${op}`, () => runScript(this.link.commands, applyEntry, [this.keys.prefix, this.node, op, entry, info]));
-    return result === null ? null : result === 1;
+  /** A membership script's reply; null when Redis could not answer, and the local answer stands. */
+  private run(what: string, s: Script, args: readonly (string | number)[]): Promise<unknown> {
+    return this.read(what, () => runScript(this.link.commands, s, [this.keys.prefix, this.node, ...args]));
   }
 
+  /** Redis's answer; null when it could not give one, and the local answer stands. */
   private async read<T>(what: string, op: () => Promise<T>): Promise<T | null> {
     if (!this.link.usable) {
       this.link.dirty = true;

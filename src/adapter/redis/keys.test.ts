@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { keyPart, RedisKeys } from './keys.js';
+
+const keys = new RedisKeys('herald');
+
+describe('RedisKeys', () => {
+  test('ordinary ids keep the keys they always had', () => {
+    assert.equal(keys.presenceMembers('app-1', 'presence-room'), 'herald:presence:app-1:presence-room:members');
+    assert.equal(keys.occupancy('123456', 'private-orders.1;x=y@z,w'), 'herald:occupancy:123456:private-orders.1;x=y@z,w');
+    assert.equal(keys.cache('app-1', 'cache-prices'), 'herald:cache:app-1:cache-prices');
+    assert.equal(keys.user('app-1', 'ada@example.com'), 'herald:user:app-1:ada@example.com');
+    assert.equal(keys.user('app-1', 'auth0|5f7c8ec7'), 'herald:user:app-1:auth0|5f7c8ec7');
+    assert.equal(keys.occupancy('app-1', '#server-to-user-42'), 'herald:occupancy:app-1:#server-to-user-42');
+    assert.equal(keys.rateWindow('app-1', 'api_request', 1700000000000), 'herald:rate:app-1:api_request:1700000000000');
+  });
+
+  test('the separator and the escape character are escaped, nothing else', () => {
+    assert.equal(keyPart('a:b'), 'a%3Ab');
+    assert.equal(keyPart('100%'), '100%25');
+    assert.equal(keyPart('%3A'), '%253A');
+    assert.equal(keyPart('ünï cödé *?[]{}|#/'), 'ünï cödé *?[]{}|#/');
+  });
+
+  test('ids that used to make two apps share a key no longer do', () => {
+    // Signed-in users: app `a` with user `b:c`, app `a:b` with user `c`.
+    assert.notEqual(keys.user('a', 'b:c'), keys.user('a:b', 'c'));
+    // A `#server-to-user-` channel carries a user id, so it may contain ':'.
+    assert.notEqual(keys.occupancy('a', '#server-to-user-u:c'), keys.occupancy('a:#server-to-user-u', 'c'));
+    // A user's sockets in one app's channel, and another app's member list.
+    assert.notEqual(keys.presenceSockets('t', 'presence-x', 'presence-y:members'), keys.presenceMembers('t:presence-x:user', 'presence-y'));
+    assert.notEqual(keys.cache('a:b', 'c'), keys.cache('a', 'b:c'));
+  });
+
+  test('different parts always make different keys (every short id over a tricky alphabet)', () => {
+    const alphabet = ['a', ':', '%', '3', 'A'];
+    const ids = [''];
+    for (let length = 1; length <= 3; length++) {
+      for (const id of ids.filter((i) => i.length === length - 1)) ids.push(...alphabet.map((c) => id + c));
+    }
+    const builders: Array<[string, (x: string, y: string) => string]> = [
+      ['occupancy', (x, y) => keys.occupancy(x, y)],
+      ['user', (x, y) => keys.user(x, y)],
+      ['members', (x, y) => keys.presenceMembers(x, y)],
+      ['sockets', (x, y) => keys.presenceSockets(x, y, 'u:v')],
+      ['sockets by user', (x, y) => keys.presenceSockets('app', x, y)],
+      ['subscriptions', (x, y) => keys.subscriptionCounts(x, y)],
+      ['told', (x, y) => keys.subscriptionCountsTold(x, y)],
+    ];
+    const seen = new Map<string, string>();
+    for (const [name, build] of builders) {
+      for (const x of ids) {
+        for (const y of ids) {
+          const key = build(x, y);
+          const by = `${name}(${JSON.stringify(x)}, ${JSON.stringify(y)})`;
+          const before = seen.get(key);
+          assert.equal(before, undefined, `${by} and ${before} share the key ${key}`);
+          seen.set(key, by);
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,32 @@
+import type { RedisKeys } from './keys.js';
+import type { RedisLink } from './link.js';
+import { runScript, tellSubscriptionCount } from './scripts.js';
+import type { AppId, ChannelName, NodeId } from './types.js';
+
+/**
+ * Which node tells a channel's new subscription count. Every node whose own
+ * count moved writes it to Redis and adds up everyone's in the same script,
+ * which also remembers the last count told to subscribers: a count is
+ * told by the first node to arrive at it, and not again by the others.
+ * A node's count goes with its occupancy of the channel (the membership
+ * scripts drop it when the node leaves the channel or dies).
+ */
+export class RedisSubscriptionCounts {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly keys: RedisKeys,
+    private readonly node: NodeId,
+  ) {}
+
+  async toTell(appId: AppId, channel: ChannelName, localCount: number): Promise<number | null> {
+    // Cut off from the others, this node can only tell what it sees.
+    if (!this.link.usable) return localCount;
+    try {
+      const total = (await runScript(this.link.commands, tellSubscriptionCount, [this.keys.prefix, this.node, appId, channel, localCount, 'clients'])) as number;
+      return total === -1 ? null : total;
+    } catch (err) {
+      this.link.failed('subscription count', err);
+      return localCount;
+    }
+  }
+}
