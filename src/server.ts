@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Adapter } from './adapter/adapter.js';
+import type { AppId } from './protocol/types.js';
 import { announceClusterChange } from './channels/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
@@ -15,7 +16,6 @@ import type { AppRateLimiter } from './adapter/rate-limit.js';
 import type { AppStore } from './apps/app-store.js';
 import { fixedApps, servedApps } from './apps/open-app-store.js';
 import { ChannelService } from './channels/channel-service.js';
-import { LocalSubscribers } from './adapter/local-subscribers.js';
 import type { Settings } from './config/settings.js';
 import { registerConsole } from './console/console-routes.js';
 import { NO_RELAY, RedisConsoleRelay } from './console/relay.js';
@@ -32,7 +32,6 @@ import { notFound, registerHealth, registerMetrics } from './observability/opera
 import { answerCollections, inWorker, metricsOfAllWorkers } from './observability/worker-metrics.js';
 import { HttpFallbackTransportServer } from './transport/http-fallback.js';
 import { WebSocketTransportServer } from './transport/websocket.js';
-import { LocalUsers } from './adapter/local-users.js';
 import { LazyQueue } from './webhooks/lazy-queue.js';
 import type { WebhookQueue } from './webhooks/queue.js';
 import { RedisWebhookQueue } from './webhooks/redis-queue.js';
@@ -76,11 +75,10 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     const connectionsOfApp = applyAppChange(connections, change);
     log.info({ appId: change.previous.id, enabled: change.current?.enabled ?? null, connections: connectionsOfApp }, 'app changed in the store');
   });
-  const subscribers = new LocalSubscribers();
-  const localUsers = new LocalUsers();
-  const adapter: Adapter =
+  const countConnections = (appId: AppId) => connections.count(appId);
+  const adapter: LocalAdapter =
     settings.adapter === 'redis'
-      ? new RedisAdapter(subscribers, (appId) => connections.count(appId), localUsers, {
+      ? new RedisAdapter(countConnections, {
           url: settings.redisUrl,
           prefix: settings.redisPrefix,
           heartbeatMs: settings.nodeHeartbeatMs,
@@ -88,7 +86,8 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
           log,
           onClusterChange: (change) => announceClusterChange(change, adapter, activity),
         })
-      : new LocalAdapter(subscribers, (appId) => connections.count(appId), localUsers);
+      : new LocalAdapter(countConnections);
+  const { subscribers, localUsers } = adapter;
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
   const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, { maxConnectionsPerAddress: settings.maxConnectionsPerAddress }, metrics.traffic);

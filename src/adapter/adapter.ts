@@ -1,6 +1,6 @@
 import type { AppRateLimiter } from './rate-limit.js';
 import type { CacheStore } from './cache-store.js';
-import type { PresenceAdmission, PresenceStore } from './presence-store.js';
+import type { PresenceJoin, PresenceJoinOptions, PresenceLeave, PresenceStore } from './presence-store.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { UserDirectory } from './user-directory.js';
 
@@ -79,18 +79,3 @@ export type ClusterChange =
   | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId }
   | { readonly kind: 'channel_occupied' | 'channel_vacated'; readonly appId: AppId; readonly channel: ChannelName };
 
-export interface PresenceJoinOptions {
-  /** The most distinct users the channel may have; a user already in always joins. */
-  readonly maxMembers: number;
-  /** This is the node's first subscriber of the channel. */
-  readonly occupying: boolean;
-}
-
-/** A presence join, and whether the channel became occupied cluster-wide (only ever when `occupying`). */
-export type PresenceJoin = PresenceAdmission & { readonly occupied: boolean };
-
-/** Whether the user left the channel (its last socket), and whether the channel became vacant cluster-wide. */
-export interface PresenceLeave {
-  readonly userLeft: boolean;
-  readonly vacated: boolean;
-}

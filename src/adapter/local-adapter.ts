@@ -1,28 +1,56 @@
-import { LocalRateLimiter } from './rate-limit.js';
-import { MemoryCacheStore } from './cache-store.js';
-import type { LocalSubscribers } from './local-subscribers.js';
-import { MemoryPresenceStore } from './presence-store.js';
+import { MemoryCacheStore, type CacheStore } from './cache-store.js';
+import { LocalSubscribers } from './local-subscribers.js';
+import { LocalUsers } from './local-users.js';
+import { MemoryPresenceStore, type PresenceJoin, type PresenceJoinOptions, type PresenceLeave, type PresenceStore } from './presence-store.js';
+import { LocalRateLimiter, type AppRateLimiter } from './rate-limit.js';
+import { MemoryUserDirectory, type UserDirectory } from './user-directory.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
-import type { LocalUsers } from './local-users.js';
-import { MemoryUserDirectory } from './user-directory.js';
-import type { Adapter, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
+import type { Adapter } from './adapter.js';
 
-/** The embedded default: one node, all state in this process. */
+/** The state every node of a cluster must see the same: in this process for one node, in Redis for many. */
+export interface SharedState {
+  readonly presence: PresenceStore;
+  readonly cache: CacheStore;
+  readonly users: UserDirectory;
+  readonly rateLimits: AppRateLimiter;
+}
+
+export function inMemory(): SharedState {
+  return {
+    presence: new MemoryPresenceStore(),
+    cache: new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000),
+    users: new MemoryUserDirectory(),
+    rateLimits: new LocalRateLimiter(),
+  };
+}
+
+/**
+ * The embedded default, one node with all state in this process, and the
+ * local half of every adapter: this node's routing index (who here is
+ * subscribed to what, which sockets are which user) and its answers for its
+ * own connections. The cluster adapter extends it and adds only what crosses
+ * to the other nodes.
+ */
 export class LocalAdapter implements Adapter {
-  readonly presence = new MemoryPresenceStore();
-  readonly cache = new MemoryCacheStore(ProtocolLimits.cacheTtlSeconds * 1000);
-  readonly users = new MemoryUserDirectory();
-  readonly rateLimits = new LocalRateLimiter();
+  /** Who on this node is subscribed to what; broadcasts are written from here. */
+  readonly subscribers = new LocalSubscribers();
+  /** This node's signed-in connections, by user. */
+  readonly localUsers = new LocalUsers();
+  readonly presence: PresenceStore;
+  readonly cache: CacheStore;
+  readonly users: UserDirectory;
+  readonly rateLimits: AppRateLimiter;
   /** The subscription count each channel's subscribers were last told; none means 0. */
   private readonly told = new Map<string, number>();
 
   constructor(
-    private readonly subscribers: LocalSubscribers,
     /** This node's open connections of an app. */
-    private readonly localConnectionCount: (appId: AppId) => number,
-    private readonly localUsers: LocalUsers,
-  ) {}
+    protected readonly localConnectionCount: (appId: AppId) => number,
+    shared: SharedState = inMemory(),
+  ) {
+    ({ presence: this.presence, cache: this.cache, users: this.users, rateLimits: this.rateLimits } = shared);
+  }
 
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.subscribers.deliver(appId, channel, frame, except);
@@ -44,19 +72,17 @@ export class LocalAdapter implements Adapter {
     return this.localConnectionCount(appId);
   }
 
-  async channelOccupancy(): Promise<boolean> {
+  async channelOccupancy(_appId: AppId, _channel: ChannelName, _occupied: boolean): Promise<boolean> {
     // One node: its own subscribers are all there are.
     return true;
   }
 
-  async joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
-    const admitted = await this.presence.admit(appId, channel, socketId, member, options.maxMembers);
-    return { ...admitted, occupied: options.occupying };
+  joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
+    return this.presence.join(appId, channel, socketId, member, options);
   }
 
-  async leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
-    const { userLeft } = await this.presence.leave(appId, channel, socketId, userId);
-    return { userLeft, vacated: vacating };
+  leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
+    return this.presence.leave(appId, channel, socketId, userId, vacating);
   }
 
   async subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null> {

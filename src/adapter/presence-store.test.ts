@@ -9,8 +9,8 @@ describe('MemoryPresenceStore', () => {
   });
 
   test('a first join is a new user; members, count and membership follow', async () => {
-    assert.deepEqual(await store.join('app', 'presence-room', '1.1', { user_id: 'ada', user_info: { name: 'Ada' } }), { isNewUser: true });
-    assert.deepEqual(await store.join('app', 'presence-room', '1.2', { user_id: 'bob' }), { isNewUser: true });
+    assert.deepEqual(await store.add('app', 'presence-room', '1.1', { user_id: 'ada', user_info: { name: 'Ada' } }), { isNewUser: true });
+    assert.deepEqual(await store.add('app', 'presence-room', '1.2', { user_id: 'bob' }), { isNewUser: true });
     assert.equal(await store.memberCount('app', 'presence-room'), 2);
     assert.deepEqual(await store.members('app', 'presence-room'), new Map<string, unknown>([['ada', { name: 'Ada' }], ['bob', undefined]]));
     assert.equal(await store.isMember('app', 'presence-room', 'ada'), true);
@@ -18,50 +18,50 @@ describe('MemoryPresenceStore', () => {
   });
 
   test('the same user on two sockets counts once and leaves only with its last socket', async () => {
-    await store.join('app', 'presence-room', '1.1', { user_id: 'ada' });
-    assert.deepEqual(await store.join('app', 'presence-room', '2.2', { user_id: 'ada' }), { isNewUser: false });
+    await store.add('app', 'presence-room', '1.1', { user_id: 'ada' });
+    assert.deepEqual(await store.add('app', 'presence-room', '2.2', { user_id: 'ada' }), { isNewUser: false });
     assert.equal(await store.memberCount('app', 'presence-room'), 1);
 
-    assert.deepEqual(await store.leave('app', 'presence-room', '1.1', 'ada'), { userLeft: false });
+    assert.deepEqual(await store.remove('app', 'presence-room', '1.1', 'ada'), { userLeft: false });
     assert.equal(await store.isMember('app', 'presence-room', 'ada'), true);
     assert.equal(await store.memberCount('app', 'presence-room'), 1);
 
-    assert.deepEqual(await store.leave('app', 'presence-room', '2.2', 'ada'), { userLeft: true });
+    assert.deepEqual(await store.remove('app', 'presence-room', '2.2', 'ada'), { userLeft: true });
     assert.equal(await store.isMember('app', 'presence-room', 'ada'), false);
     assert.equal(await store.memberCount('app', 'presence-room'), 0);
     assert.deepEqual(await store.members('app', 'presence-room'), new Map());
   });
 
   test('the same socket joining twice needs only one leave', async () => {
-    await store.join('app', 'presence-room', '1.1', { user_id: 'ada' });
-    assert.deepEqual(await store.join('app', 'presence-room', '1.1', { user_id: 'ada' }), { isNewUser: false });
-    assert.deepEqual(await store.leave('app', 'presence-room', '1.1', 'ada'), { userLeft: true });
+    await store.add('app', 'presence-room', '1.1', { user_id: 'ada' });
+    assert.deepEqual(await store.add('app', 'presence-room', '1.1', { user_id: 'ada' }), { isNewUser: false });
+    assert.deepEqual(await store.remove('app', 'presence-room', '1.1', 'ada'), { userLeft: true });
   });
 
   test('a member carries the user_info of its most recent join', async () => {
-    await store.join('app', 'presence-room', '1.1', { user_id: 'ada', user_info: { v: 1 } });
-    await store.join('app', 'presence-room', '1.2', { user_id: 'ada', user_info: { v: 2 } });
+    await store.add('app', 'presence-room', '1.1', { user_id: 'ada', user_info: { v: 1 } });
+    await store.add('app', 'presence-room', '1.2', { user_id: 'ada', user_info: { v: 2 } });
     assert.deepEqual((await store.members('app', 'presence-room')).get('ada'), { v: 2 });
   });
 
   test('leaving with a socket that never joined changes nothing', async () => {
-    await store.join('app', 'presence-room', '1.1', { user_id: 'ada' });
-    assert.deepEqual(await store.leave('app', 'presence-room', '9.9', 'ada'), { userLeft: false });
-    assert.deepEqual(await store.leave('app', 'presence-room', '1.1', 'bob'), { userLeft: false });
-    assert.deepEqual(await store.leave('app', 'presence-other', '1.1', 'ada'), { userLeft: false });
-    assert.deepEqual(await store.leave('other-app', 'presence-room', '1.1', 'ada'), { userLeft: false });
+    await store.add('app', 'presence-room', '1.1', { user_id: 'ada' });
+    assert.deepEqual(await store.remove('app', 'presence-room', '9.9', 'ada'), { userLeft: false });
+    assert.deepEqual(await store.remove('app', 'presence-room', '1.1', 'bob'), { userLeft: false });
+    assert.deepEqual(await store.remove('app', 'presence-other', '1.1', 'ada'), { userLeft: false });
+    assert.deepEqual(await store.remove('other-app', 'presence-room', '1.1', 'ada'), { userLeft: false });
     assert.equal(await store.isMember('app', 'presence-room', 'ada'), true);
   });
 
   test('channels and apps are kept apart', async () => {
-    await store.join('app', 'presence-a', '1.1', { user_id: 'ada' });
-    await store.join('app', 'presence-b', '1.1', { user_id: 'bob' });
-    await store.join('other-app', 'presence-a', '1.1', { user_id: 'eve' });
+    await store.add('app', 'presence-a', '1.1', { user_id: 'ada' });
+    await store.add('app', 'presence-b', '1.1', { user_id: 'bob' });
+    await store.add('other-app', 'presence-a', '1.1', { user_id: 'eve' });
     assert.deepEqual([...(await store.members('app', 'presence-a')).keys()], ['ada']);
     assert.deepEqual([...(await store.members('app', 'presence-b')).keys()], ['bob']);
     assert.deepEqual([...(await store.members('other-app', 'presence-a')).keys()], ['eve']);
     // Leaving one channel leaves the user in the others.
-    assert.deepEqual(await store.leave('app', 'presence-a', '1.1', 'ada'), { userLeft: true });
+    assert.deepEqual(await store.remove('app', 'presence-a', '1.1', 'ada'), { userLeft: true });
     assert.equal(await store.isMember('other-app', 'presence-a', 'eve'), true);
   });
 

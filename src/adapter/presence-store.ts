@@ -9,6 +9,10 @@ import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../pr
  * with the channel's occupancy; this is what everyone else may read.
  */
 export interface PresenceStore {
+  /** A socket joins: the member limit, the membership, the member list and, when `occupying`, the node's occupancy. */
+  join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin>;
+  /** A socket leaves; with the node's occupancy when `vacating` (its last subscriber there). */
+  leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave>;
   /** Distinct members, each with the user_info of its most recent join. */
   members(appId: AppId, channel: ChannelName): Promise<Map<UserId, unknown>>;
   isMember(appId: AppId, channel: ChannelName, userId: UserId): Promise<boolean>;
@@ -20,6 +24,22 @@ export type PresenceAdmission =
   | { readonly full: true }
   | { readonly full: false; readonly isNewUser: boolean; readonly members: Map<UserId, unknown> };
 
+export interface PresenceJoinOptions {
+  /** The most distinct users the channel may have; a user already in always joins. */
+  readonly maxMembers: number;
+  /** This is the node's first subscriber of the channel. */
+  readonly occupying: boolean;
+}
+
+/** A presence join, and whether the channel became occupied cluster-wide (only ever when `occupying`). */
+export type PresenceJoin = PresenceAdmission & { readonly occupied: boolean };
+
+/** Whether the user left the channel (its last socket), and whether the channel became vacant cluster-wide. */
+export interface PresenceLeave {
+  readonly userLeft: boolean;
+  readonly vacated: boolean;
+}
+
 interface MemberEntry {
   info: unknown;
   sockets: Set<SocketId>;
@@ -28,15 +48,24 @@ interface MemberEntry {
 export class MemoryPresenceStore implements PresenceStore {
   private readonly channels = new Map<string, Map<UserId, MemberEntry>>();
 
+  /** One node: its own first subscriber occupies the channel, its last vacates it. */
+  async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
+    return { ...(await this.admit(appId, channel, socketId, member, options.maxMembers)), occupied: options.occupying };
+  }
+
+  async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
+    return { ...(await this.remove(appId, channel, socketId, userId)), vacated: vacating };
+  }
+
   /** Joins unless the channel already has `maxMembers` users and this one is not among them. */
   async admit(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, maxMembers: number): Promise<PresenceAdmission> {
     if (!(await this.isMember(appId, channel, member.user_id)) && (await this.memberCount(appId, channel)) >= maxMembers) return { full: true };
-    const { isNewUser } = await this.join(appId, channel, socketId, member);
+    const { isNewUser } = await this.add(appId, channel, socketId, member);
     return { full: false, isNewUser, members: await this.members(appId, channel) };
   }
 
   /** Records a socket joining as `member`; `isNewUser` when no other socket of that user is in. */
-  async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember) {
+  async add(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember) {
     const key = keyOf(appId, channel);
     let members = this.channels.get(key);
     if (!members) {
@@ -54,7 +83,7 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 
   /** Records a socket leaving; `userLeft` when it was that user's last socket in the channel. */
-  async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId) {
+  async remove(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId) {
     const key = keyOf(appId, channel);
     const members = this.channels.get(key);
     const entry = members?.get(userId);

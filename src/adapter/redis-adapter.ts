@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { LocalSubscribers } from './local-subscribers.js';
 import type { Logger } from '../logging/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
-import type { LocalUsers } from './local-users.js';
-import type { Adapter, ClusterChange, PresenceJoin, PresenceJoinOptions, PresenceLeave } from './adapter.js';
+import type { ClusterChange } from './adapter.js';
+import { LocalAdapter } from './local-adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
@@ -25,7 +24,6 @@ import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
 import { RedisSubscriptionCounts } from './redis/subscription-counts.js';
 import { RedisUserDirectory } from './redis/user-directory.js';
-import type { PresenceMember } from '../protocol/types.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
 
 export interface RedisAdapterOptions {
@@ -58,12 +56,8 @@ interface PendingQuery {
  * (channels, counts) are asked of every live node, which answers for its own.
  * Node liveness is a heartbeat (see NodeLiveness).
  */
-export class RedisAdapter implements Adapter {
-  readonly node: NodeId = randomUUID();
-  readonly presence: RedisPresenceStore;
-  readonly cache: RedisCacheStore;
-  readonly users: RedisUserDirectory;
-  readonly rateLimits: RedisRateLimiter;
+export class RedisAdapter extends LocalAdapter {
+  readonly node: NodeId;
 
   private readonly keys: RedisKeys;
   private readonly link: RedisLink;
@@ -79,23 +73,28 @@ export class RedisAdapter implements Adapter {
   private readonly nodeTimeoutMs: number;
 
   constructor(
-    private readonly subscribers: LocalSubscribers,
     /** This node's open connections of an app. */
-    private readonly localConnectionCount: (appId: AppId) => number,
-    private readonly localUsers: LocalUsers,
+    localConnectionCount: (appId: AppId) => number,
     options: RedisAdapterOptions,
   ) {
-    this.log = options.log.child({ node: this.node.slice(0, 8) });
-    this.nodeTimeoutMs = options.nodeTimeoutMs;
-    this.keys = new RedisKeys(options.prefix);
-    this.link = new RedisLink(options.url, this.log);
-    this.rateLimits = new RedisRateLimiter(this.link, this.keys);
+    const node: NodeId = randomUUID();
+    const log = options.log.child({ node: node.slice(0, 8) });
+    const keys = new RedisKeys(options.prefix);
+    const link = new RedisLink(options.url, log);
     const entries = new NodeEntries();
-    this.presence = new RedisPresenceStore(this.link, this.keys, this.node, entries);
-    this.users = new RedisUserDirectory(this.link, this.keys, this.node, entries);
-    this.occupancy = new RedisOccupancy(this.link, this.keys, this.node, entries);
-    this.counts = new RedisSubscriptionCounts(this.link, this.keys, this.node);
-    this.cache = new RedisCacheStore(this.link, this.keys, ProtocolLimits.cacheTtlSeconds * 1000);
+    super(localConnectionCount, {
+      presence: new RedisPresenceStore(link, keys, node, entries),
+      cache: new RedisCacheStore(link, keys, ProtocolLimits.cacheTtlSeconds * 1000),
+      users: new RedisUserDirectory(link, keys, node, entries),
+      rateLimits: new RedisRateLimiter(link, keys),
+    });
+    this.node = node;
+    this.log = log;
+    this.keys = keys;
+    this.link = link;
+    this.nodeTimeoutMs = options.nodeTimeoutMs;
+    this.occupancy = new RedisOccupancy(link, keys, node, entries);
+    this.counts = new RedisSubscriptionCounts(link, keys, node);
     this.liveness = new NodeLiveness(
       this.link,
       this.keys,
@@ -116,20 +115,20 @@ export class RedisAdapter implements Adapter {
    * give up on this node; after that it serves locally, not ready, and keeps
    * trying.
    */
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     await this.link.connect(this.nodeTimeoutMs);
     if (this.link.usable) await this.joinCluster();
     else this.log.error('Redis is not reachable at start: serving local clients only (not ready) until it is');
     this.liveness.start();
   }
 
-  ready(): boolean {
+  override ready(): boolean {
     return this.link.usable && this.liveness.registered;
   }
 
-  broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
+  override broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.publish({ appId, channel, except, frame });
-    this.subscribers.deliver(appId, channel, frame, except);
+    super.broadcast(appId, channel, frame, except);
   }
 
   /**
@@ -164,13 +163,13 @@ export class RedisAdapter implements Adapter {
       .catch((err: unknown) => this.link.failed('broadcast', err));
   };
 
-  async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
-    this.localUsers.terminate(appId, userId);
+  override async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
+    await super.terminateUserConnections(appId, userId);
     await this.control({ type: 'terminate_user', from: this.node, appId, userId });
   }
 
-  async channels(appId: AppId): Promise<Map<ChannelName, number>> {
-    const merged = this.subscribers.channels(appId);
+  override async channels(appId: AppId): Promise<Map<ChannelName, number>> {
+    const merged = await super.channels(appId);
     for (const answer of await this.ask({ kind: 'channels', appId })) {
       if (answer.kind !== 'channels') continue;
       for (const [name, count] of answer.channels) merged.set(name, (merged.get(name) ?? 0) + count);
@@ -178,31 +177,23 @@ export class RedisAdapter implements Adapter {
     return merged;
   }
 
-  async subscriptionCount(appId: AppId, channel: ChannelName): Promise<number> {
-    return this.subscribers.count(appId, channel) + this.sumCounts(await this.ask({ kind: 'subscription_count', appId, channel }));
+  override async subscriptionCount(appId: AppId, channel: ChannelName): Promise<number> {
+    return (await super.subscriptionCount(appId, channel)) + this.sumCounts(await this.ask({ kind: 'subscription_count', appId, channel }));
   }
 
-  async connectionCount(appId: AppId): Promise<number> {
-    return this.localConnectionCount(appId) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
+  override async connectionCount(appId: AppId): Promise<number> {
+    return (await super.connectionCount(appId)) + this.sumCounts(await this.ask({ kind: 'connection_count', appId }));
   }
 
-  channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
+  override channelOccupancy(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
     return this.occupancy.change(appId, channel, occupied);
   }
 
-  joinPresence(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
-    return this.presence.join(appId, channel, socketId, member, options);
-  }
-
-  leavePresence(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
-    return this.presence.leave(appId, channel, socketId, userId, vacating);
-  }
-
-  subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null> {
+  override subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null> {
     return this.counts.toTell(appId, channel, this.subscribers.count(appId, channel));
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     this.publishPending();
     await this.liveness.stop();
     for (const query of this.pending.values()) query.done();

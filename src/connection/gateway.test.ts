@@ -3,8 +3,6 @@ import { describe, test } from 'node:test';
 import { testApp } from '../../test/helpers/apps.js';
 import { RecordingTransport } from '../../test/helpers/recording-transport.js';
 import { LocalAdapter } from '../adapter/local-adapter.js';
-import { LocalSubscribers } from '../adapter/local-subscribers.js';
-import { LocalUsers } from '../adapter/local-users.js';
 import { StaticAppStore } from '../apps/app-store.js';
 import type { App } from '../apps/app.js';
 import { ActivityFeed, type ActivityEvents } from '../events/domain-events.js';
@@ -35,7 +33,7 @@ class RecordingSink implements FrameSink {
 /** A gateway over the real registry and local adapter, serving `apps`, with what it tells the activity feed kept. */
 function gatewayFor(apps: readonly App[], limits: Partial<GatewayLimits> = {}) {
   const connections = new ConnectionRegistry(ACTIVITY_TIMEOUT_SECONDS * 1000, 30_000);
-  const adapter = new LocalAdapter(new LocalSubscribers(), (appId) => connections.count(appId), new LocalUsers());
+  const adapter = new LocalAdapter((appId) => connections.count(appId));
   const activity = new ActivityFeed();
   const refused: ActivityEvents['connection_refused'][] = [];
   const opened: ActivityEvents['connection_opened'][] = [];

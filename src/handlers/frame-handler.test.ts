@@ -6,8 +6,6 @@ import { testApp } from '../../test/helpers/apps.js';
 import { RecordingTransport } from '../../test/helpers/recording-transport.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { LocalAdapter } from '../adapter/local-adapter.js';
-import { LocalSubscribers } from '../adapter/local-subscribers.js';
-import { LocalUsers } from '../adapter/local-users.js';
 import type { App } from '../apps/app.js';
 import { ChannelService } from '../channels/channel-service.js';
 import { Connection } from '../connection/connection.js';
@@ -19,9 +17,8 @@ const APP = testApp('shop', { clientEvents: true });
 
 /** One node's frame handling over the real local adapter and channel service, with what it logged at error kept. */
 function nodeFor(app: App = APP) {
-  const subscribers = new LocalSubscribers();
-  const localUsers = new LocalUsers();
-  const adapter = new LocalAdapter(subscribers, () => 0, localUsers);
+  const adapter = new LocalAdapter(() => 0);
+  const { subscribers, localUsers } = adapter;
   const activity = new ActivityFeed();
   const channels = new ChannelService(adapter, subscribers, activity);
   const logged: { msg: string; err?: { message: string } }[] = [];

@@ -1,6 +1,5 @@
-import { MemoryPresenceStore, type PresenceStore } from '../presence-store.js';
+import { MemoryPresenceStore, type PresenceJoin, type PresenceJoinOptions, type PresenceLeave, type PresenceStore } from '../presence-store.js';
 import type { PresenceMember } from '../../protocol/types.js';
-import type { PresenceJoin, PresenceJoinOptions, PresenceLeave } from '../adapter.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { occupancyEntry, presenceEntry, type NodeEntries } from './membership.js';
@@ -43,14 +42,14 @@ export class RedisPresenceStore implements PresenceStore {
       this.entries.delete(entry);
       return { full: true, occupied: occupied === 1 };
     }
-    await this.local.join(appId, channel, socketId, member);
+    await this.local.add(appId, channel, socketId, member);
     const members = new Map<UserId, unknown>();
     for (let i = 0; i + 1 < flat.length; i += 2) members.set(flat[i] as UserId, JSON.parse(flat[i + 1] as string));
     return { full: false, occupied: occupied === 1, isNewUser: joined === 1, members };
   }
 
   async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
-    const local = await this.local.leave(appId, channel, socketId, userId);
+    const local = await this.local.remove(appId, channel, socketId, userId);
     const entry = presenceEntry(this.node, appId, channel, userId, socketId);
     const occupancy = vacating ? occupancyEntry(this.node, appId, channel) : '';
     this.entries.delete(entry);
