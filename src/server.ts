@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import FindMyWay from 'find-my-way';
 import type { Adapter } from './adapter/adapter.js';
 import type { AppId } from './protocol/types.js';
-import { announceClusterChange } from './channels/cluster-announcer.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
 import { registerHttpApi } from './api/http-api.js';
@@ -84,7 +83,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
           heartbeatMs: settings.nodeHeartbeatMs,
           nodeTimeoutMs: settings.nodeTimeoutMs,
           log,
-          onClusterChange: (change) => announceClusterChange(change, adapter, activity),
+          onClusterChange: (change) => channels.announce.clusterChange(change),
         })
       : new LocalAdapter(countConnections);
   const { subscribers, localUsers } = adapter;

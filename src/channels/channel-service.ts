@@ -7,6 +7,7 @@ import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalSubscribers } from '../adapter/local-subscribers.js';
+import { Announcements } from './announcements.js';
 import { SubscriptionCounts } from './subscription-counts.js';
 
 export interface PublishRequest {
@@ -27,6 +28,8 @@ export interface PublishRequest {
  */
 export class ChannelService {
   private readonly counts: SubscriptionCounts;
+  /** Where every membership fact is told, for this node's clients and for the cluster's own findings. */
+  readonly announce: Announcements;
 
   constructor(
     private readonly adapter: Adapter,
@@ -34,6 +37,7 @@ export class ChannelService {
     private readonly activity: ActivityFeed,
   ) {
     this.counts = new SubscriptionCounts(adapter);
+    this.announce = new Announcements(adapter, activity);
   }
 
   async subscribe(conn: Connection, channel: ChannelName, member: PresenceMember | null): Promise<void> {
@@ -83,12 +87,9 @@ export class ChannelService {
     this.activity.emit('unsubscribed', { appId: app.id, socketId: conn.socketId, channel });
     if (member) {
       const { userLeft, vacated: vacatedEverywhere } = await this.adapter.leavePresence(app.id, channel, conn.socketId, member.user_id, vacated);
-      if (userLeft) {
-        this.adapter.broadcast(app.id, channel, encodeFrame('pusher_internal:member_removed', { user_id: member.user_id }, channel));
-        this.activity.emit('member_removed', { appId: app.id, channel, userId: member.user_id });
-      }
+      if (userLeft) this.announce.memberRemoved(app.id, channel, member.user_id);
       // Vacated is told after the last member left.
-      if (vacatedEverywhere) this.activity.emit('channel_vacated', { appId: app.id, channel });
+      if (vacatedEverywhere) this.announce.occupancy(app.id, channel, false);
     } else if (vacated) await this.occupancyChanged(app.id, channel, false);
     else this.counts.changed(app, channel);
   }
@@ -119,17 +120,13 @@ export class ChannelService {
     const joined = await this.adapter.joinPresence(app.id, channel, conn.socketId, member, { maxMembers: app.maxPresenceMembers, occupying });
     if (!joined.full) this.activity.emit('subscribed', { appId: app.id, socketId: conn.socketId, channel });
     // Occupied is told before the first member arrives, as a receiver of webhooks expects.
-    if (joined.occupied) this.activity.emit('channel_occupied', { appId: app.id, channel });
+    if (joined.occupied) this.announce.occupancy(app.id, channel, true);
     if (joined.full) {
       conn.channels.delete(channel);
       if (this.subscribers.remove(conn, channel)) await this.occupancyChanged(app.id, channel, false);
       throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
     }
-    if (joined.isNewUser) {
-      const frame = encodeFrame('pusher_internal:member_added', { user_id: member.user_id, user_info: member.user_info }, channel);
-      this.adapter.broadcast(app.id, channel, frame, conn.socketId);
-      this.activity.emit('member_added', { appId: app.id, channel, userId: member.user_id });
-    }
+    if (joined.isNewUser) this.announce.memberAdded(app.id, channel, member, conn.socketId);
     return joined.members;
   }
 
@@ -141,8 +138,6 @@ export class ChannelService {
 
   /** This node's first subscriber came or its last left: announced when that is true of the whole cluster too. */
   private async occupancyChanged(appId: AppId, channel: ChannelName, occupied: boolean): Promise<void> {
-    if (await this.adapter.channelOccupancy(appId, channel, occupied)) {
-      this.activity.emit(occupied ? 'channel_occupied' : 'channel_vacated', { appId, channel });
-    }
+    if (await this.adapter.channelOccupancy(appId, channel, occupied)) this.announce.occupancy(appId, channel, occupied);
   }
 }

@@ -43,7 +43,7 @@ export async function handleSignin(ctx: HandlerContext, conn: Connection, rawDat
 
   const appId = conn.app.id;
   if (await ctx.adapter.users.signedIn(appId, conn.user.id, conn.socketId)) {
-    ctx.adapter.broadcast(appId, watchersOf(conn.user.id), watchlistFrame('online', [conn.user.id]));
+    ctx.channels.announce.userPresence(appId, conn.user.id, true);
   }
   const online = await ctx.adapter.users.online(appId, conn.user.watchlist);
   if (online.length > 0) conn.send(watchlistFrame('online', online));
@@ -61,6 +61,6 @@ export async function signOut(ctx: HandlerContext, conn: Connection): Promise<vo
   }
   await ctx.channels.unsubscribe(conn, serverToUserChannel(user.id));
   if (await ctx.adapter.users.signedOut(conn.app.id, user.id, conn.socketId)) {
-    ctx.adapter.broadcast(conn.app.id, watchersOf(user.id), watchlistFrame('offline', [user.id]));
+    ctx.channels.announce.userPresence(conn.app.id, user.id, false);
   }
 }
