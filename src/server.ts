@@ -88,7 +88,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       : new LocalAdapter(countConnections);
   const { subscribers, localUsers } = adapter;
   const channels = new ChannelService(adapter, subscribers, activity);
-  const frames = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
+  const frames = new FrameHandler({ adapter, channels, localUsers, activity, log });
   const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, { maxConnectionsPerAddress: settings.maxConnectionsPerAddress }, metrics.traffic);
   const websockets = new WebSocketTransportServer(
     gateway,

@@ -2,7 +2,7 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { Connection } from '../connection/connection.js';
 import type { ActivityFeed } from '../events/domain-events.js';
-import { channelKind } from '../protocol/channel-names.js';
+import { channelKind, watchersOf } from '../protocol/channel-names.js';
 import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
@@ -81,9 +81,8 @@ export class ChannelService {
   async unsubscribe(conn: Connection, channel: ChannelName): Promise<void> {
     const member = conn.channels.get(channel);
     if (member === undefined) return;
-    conn.channels.delete(channel);
     const app = conn.app;
-    const vacated = this.subscribers.remove(conn, channel);
+    const vacated = this.unindex(conn, channel);
     this.activity.emit('unsubscribed', { appId: app.id, socketId: conn.socketId, channel });
     if (member) {
       const { userLeft, vacated: vacatedEverywhere } = await this.adapter.leavePresence(app.id, channel, conn.socketId, member.user_id, vacated);
@@ -122,18 +121,38 @@ export class ChannelService {
     // Occupied is told before the first member arrives, as a receiver of webhooks expects.
     if (joined.occupied) this.announce.occupancy(app.id, channel, true);
     if (joined.full) {
-      conn.channels.delete(channel);
-      if (this.subscribers.remove(conn, channel)) await this.occupancyChanged(app.id, channel, false);
+      if (this.unindex(conn, channel)) await this.occupancyChanged(app.id, channel, false);
       throw new SubscriptionError('memberLimit', `presence channel ${channel} already has its maximum of ${app.maxPresenceMembers} members`);
     }
     if (joined.isNewUser) this.announce.memberAdded(app.id, channel, member, conn.socketId);
     return joined.members;
   }
 
-  /** Records the subscription here; true when it is this node's first subscriber of the channel. */
+  /**
+   * Signed-in users hear of the users they watch through internal topics:
+   * routed like channels, but with no subscribe frame, occupancy or webhook.
+   */
+  watch(conn: Connection, userIds: readonly UserId[]): void {
+    for (const userId of userIds) this.index(conn, watchersOf(userId), null);
+  }
+
+  unwatch(conn: Connection, userIds: readonly UserId[]): void {
+    for (const userId of userIds) this.unindex(conn, watchersOf(userId));
+  }
+
+  // The connection's own list and the node's subscriber index are changed
+  // together, here only, so they never disagree.
+
+  /** Records the subscription; true when it is this node's first subscriber of the channel. */
   private index(conn: Connection, channel: ChannelName, member: PresenceMember | null): boolean {
-    conn.channels.set(channel, member);
+    conn.subscribed(channel, member);
     return this.subscribers.add(conn, channel);
+  }
+
+  /** Forgets the subscription; true when it was this node's last subscriber of the channel. */
+  private unindex(conn: Connection, channel: ChannelName): boolean {
+    conn.unsubscribed(channel);
+    return this.subscribers.remove(conn, channel);
   }
 
   /** This node's first subscriber came or its last left: announced when that is true of the whole cluster too. */

@@ -13,7 +13,7 @@ export function applyAppChange(connections: ConnectionRegistry, { previous, curr
   for (const conn of affected) {
     if (!current) conn.sendError(new SocketError('appNotFound', `App ${previous.id} was removed`));
     else if (!current.enabled) conn.sendError(new SocketError('appDisabled', 'Application disabled'));
-    else conn.app = current;
+    else conn.appChanged(current);
   }
   return affected.length;
 }

@@ -91,7 +91,7 @@ export class ConnectionRegistry {
           conn.sendError(new SocketError('pongNotReceived', 'Pong reply not received: the connection was idle and did not answer a ping'));
         }
       } else if (now - conn.lastSeenAt >= this.activityTimeoutMs) {
-        conn.pingedAt = now;
+        conn.pinged(now);
         conn.sendEvent('pusher:ping', {});
       }
     }

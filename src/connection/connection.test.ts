@@ -89,7 +89,7 @@ describe('client event budget', () => {
     const { conn } = connectionOf(testApp('chatty', { clientEventsPerSecond: 1 }));
     assert.equal(conn.takeClientEventBudget(5_000), true);
     assert.equal(conn.takeClientEventBudget(5_001), false);
-    conn.app = testApp('chatty', { clientEventsPerSecond: 5 });
+    conn.appChanged(testApp('chatty', { clientEventsPerSecond: 5 }));
     assert.equal(conn.takeClientEventBudget(5_002), true);
   });
 });

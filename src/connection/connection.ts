@@ -18,6 +18,8 @@ export function sendSocketError(to: Pick<Transport, 'send' | 'close'>, error: So
   if (error.behaviour === 'close' && error.code !== null) to.close(error.code, error.message);
 }
 
+const NO_CHANNELS: ReadonlyMap<ChannelName, PresenceMember | null> = new Map();
+
 /** A user a connection signed in as (`pusher:signin`). */
 export interface SignedInUser {
   readonly id: UserId;
@@ -33,13 +35,7 @@ export interface SignedInUser {
  * I/O.
  */
 export class Connection {
-  /** Subscribed channels; presence channels keep the member this socket joined as. */
-  readonly channels = new Map<ChannelName, PresenceMember | null>();
-  user: SignedInUser | null = null;
   lastSeenAt = Date.now();
-  /** When the server pinged an idle client; null while it is active. */
-  pingedAt: number | null = null;
-  closed = false;
   readonly openedAt = Date.now();
   /**
    * The client's address as its transport saw it when the connection was
@@ -48,6 +44,12 @@ export class Connection {
    */
   readonly remoteAddress: string | undefined;
 
+  // Written only through the methods below, each named for the one event that changes it.
+  private subscriptions: Map<ChannelName, PresenceMember | null> | undefined;
+  private signedInAs: SignedInUser | null = null;
+  private pingSentAt: number | null = null;
+  private gone = false;
+  private currentApp: App;
   private clientEventWindowStart = 0;
   private clientEventsInWindow = 0;
   private pendingTasks = 0;
@@ -56,13 +58,72 @@ export class Connection {
 
   constructor(
     readonly socketId: SocketId,
-    /** Replaced when the app changes in its store (limits, secret), so open connections follow it. */
-    public app: App,
+    app: App,
     private readonly transport: Transport,
     /** Counts frames sent, for the metrics; shared by every connection of the node. */
     private readonly traffic?: TrafficCounters,
   ) {
     this.remoteAddress = transport.remoteAddress;
+    this.currentApp = app;
+  }
+
+  /** The app as it is now: replaced when it changes in its store (limits, secret), so open connections follow it. */
+  get app(): App {
+    return this.currentApp;
+  }
+
+  appChanged(app: App): void {
+    this.currentApp = app;
+  }
+
+  /**
+   * Subscribed channels (Herald's internal ones included); presence channels
+   * keep the member this socket joined as. Changed only by the channel
+   * service, which keeps the node's subscriber index in step with it.
+   */
+  get channels(): ReadonlyMap<ChannelName, PresenceMember | null> {
+    return this.subscriptions ?? NO_CHANNELS;
+  }
+
+  subscribed(channel: ChannelName, member: PresenceMember | null): void {
+    // Made at the first subscription: many connections never subscribe to anything.
+    (this.subscriptions ??= new Map()).set(channel, member);
+  }
+
+  unsubscribed(channel: ChannelName): void {
+    this.subscriptions?.delete(channel);
+  }
+
+  /** The user this connection signed in as (`pusher:signin`), if any. */
+  get user(): SignedInUser | null {
+    return this.signedInAs;
+  }
+
+  signedIn(user: SignedInUser): void {
+    this.signedInAs = user;
+  }
+
+  signedOut(): void {
+    this.signedInAs = null;
+  }
+
+  /** When the server pinged an idle client; null while it is active. */
+  get pingedAt(): number | null {
+    return this.pingSentAt;
+  }
+
+  pinged(now: number): void {
+    this.pingSentAt = now;
+  }
+
+  /** Closed by the server, or its transport is gone: nothing more is sent or handled. */
+  get closed(): boolean {
+    return this.gone;
+  }
+
+  /** The transport went away by itself (no close to send). */
+  transportGone(): void {
+    this.gone = true;
   }
 
   get transportKind(): Transport['kind'] {
@@ -87,15 +148,15 @@ export class Connection {
 
   /** Any reason: the transport fits it to what its close frame can carry. */
   close(code: number, reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.gone) return;
+    this.gone = true;
     this.transport.close(code, reason);
   }
 
   /** Any frame from the client proves it is alive. */
   touch(now = Date.now()): void {
     this.lastSeenAt = now;
-    this.pingedAt = null;
+    this.pingSentAt = null;
   }
 
   /** Counts a client event against the per-second budget; false when over it. */

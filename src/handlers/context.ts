@@ -1,6 +1,5 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { LocalSubscribers } from '../adapter/local-subscribers.js';
 import type { ActivityFeed } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { LocalUsers } from '../adapter/local-users.js';
@@ -9,7 +8,6 @@ import type { LocalUsers } from '../adapter/local-users.js';
 export interface HandlerContext {
   readonly adapter: Adapter;
   readonly channels: ChannelService;
-  readonly subscribers: LocalSubscribers;
   readonly localUsers: LocalUsers;
   readonly activity: ActivityFeed;
   readonly log: Logger;

@@ -31,7 +31,7 @@ function nodeFor(app: App = APP) {
       },
     }),
   );
-  const handler = new FrameHandler({ adapter, channels, subscribers, localUsers, activity, log });
+  const handler = new FrameHandler({ adapter, channels, localUsers, activity, log });
   let count = 0;
   /** A client of `app` on this node, already admitted. */
   const connect = () => {

@@ -37,7 +37,7 @@ export class FrameHandler implements FrameSink {
 
   /** The transport closed: leave every channel and sign out, after frames still in flight. */
   disconnected(conn: Connection, done: () => void): void {
-    conn.closed = true;
+    conn.transportGone();
     conn.process(
       async () => {
         await signOut(this.ctx, conn);

@@ -1,5 +1,5 @@
 import type { Connection } from '../connection/connection.js';
-import { serverToUserChannel, userIdProblem, watchersOf } from '../protocol/channel-names.js';
+import { serverToUserChannel, userIdProblem } from '../protocol/channel-names.js';
 import { SocketError } from '../protocol/errors.js';
 import { dataAsObject, watchlistFrame } from '../protocol/frames.js';
 import { ProtocolLimits } from '../protocol/limits.js';
@@ -33,19 +33,17 @@ export async function handleSignin(ctx: HandlerContext, conn: Connection, rawDat
   }
 
   if (conn.user) await signOut(ctx, conn);
-  conn.user = { id: id as string, watchlist: watchlist as string[], info: user.user_info };
-  ctx.localUsers.add(conn, conn.user.id);
-  for (const watched of conn.user.watchlist) {
-    conn.channels.set(watchersOf(watched), null);
-    ctx.subscribers.add(conn, watchersOf(watched));
-  }
+  const signedIn = { id: id as string, watchlist: watchlist as string[], info: user.user_info };
+  conn.signedIn(signedIn);
+  ctx.localUsers.add(conn, signedIn.id);
+  ctx.channels.watch(conn, signedIn.watchlist);
   conn.sendEvent('pusher:signin_success', { user_data: userData });
 
   const appId = conn.app.id;
-  if (await ctx.adapter.users.signedIn(appId, conn.user.id, conn.socketId)) {
-    ctx.channels.announce.userPresence(appId, conn.user.id, true);
+  if (await ctx.adapter.users.signedIn(appId, signedIn.id, conn.socketId)) {
+    ctx.channels.announce.userPresence(appId, signedIn.id, true);
   }
-  const online = await ctx.adapter.users.online(appId, conn.user.watchlist);
+  const online = await ctx.adapter.users.online(appId, signedIn.watchlist);
   if (online.length > 0) conn.send(watchlistFrame('online', online));
 }
 
@@ -53,12 +51,9 @@ export async function handleSignin(ctx: HandlerContext, conn: Connection, rawDat
 export async function signOut(ctx: HandlerContext, conn: Connection): Promise<void> {
   const user = conn.user;
   if (!user) return;
-  conn.user = null;
+  conn.signedOut();
   ctx.localUsers.remove(conn, user.id);
-  for (const watched of user.watchlist) {
-    conn.channels.delete(watchersOf(watched));
-    ctx.subscribers.remove(conn, watchersOf(watched));
-  }
+  ctx.channels.unwatch(conn, user.watchlist);
   await ctx.channels.unsubscribe(conn, serverToUserChannel(user.id));
   if (await ctx.adapter.users.signedOut(conn.app.id, user.id, conn.socketId)) {
     ctx.channels.announce.userPresence(conn.app.id, user.id, false);
