@@ -23,7 +23,7 @@ import { applyAppChange } from './connection/app-changes.js';
 import { ConnectionRegistry } from './connection/connection-registry.js';
 import { Gateway } from './connection/gateway.js';
 import { FrameHandler } from './handlers/frame-handler.js';
-import { ActivityFeed } from './events/domain-events.js';
+import { DomainEvents } from './events/domain-events.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { HeraldMetrics } from './observability/metrics.js';
 import { registerStats } from './console/stats-routes.js';
@@ -40,7 +40,7 @@ import { Webhooks } from './webhooks/webhooks.js';
 export interface Herald {
   readonly settings: Settings;
   readonly log: Logger;
-  readonly activity: ActivityFeed;
+  readonly activity: DomainEvents;
   readonly adapter: Adapter;
   readonly connections: ConnectionRegistry;
   readonly metrics: HeraldMetrics;
@@ -66,7 +66,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   const log = options.logger ?? createLogger(settings.logLevel);
   const served = options.apps ? fixedApps(options.apps) : servedApps(settings, log);
   const apps = served.store;
-  const activity = new ActivityFeed();
+  const activity = new DomainEvents();
   const metrics = new HeraldMetrics();
   metrics.watch(activity);
   const connections = new ConnectionRegistry(settings.activityTimeoutSeconds * 1000, settings.pongTimeoutSeconds * 1000);

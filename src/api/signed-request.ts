@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AppRateLimiter, RateLimitedAction } from '../adapter/rate-limit.js';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { readBody } from '../http/body.js';
 import type { Logger } from '../logging/logger.js';
 import { HttpError, quoted } from '../protocol/errors.js';
@@ -15,7 +15,7 @@ import { verifySignature } from './signature.js';
 
 export interface SignedRequestDeps {
   readonly apps: AppStore;
-  readonly activity: ActivityFeed;
+  readonly activity: DomainEvents;
   readonly log: Logger;
   readonly maxRequestBodyBytes: number;
   /** Per-app budgets: API requests and published events per second. */

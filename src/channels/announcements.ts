@@ -1,5 +1,5 @@
 import type { Adapter, ClusterChange } from '../adapter/adapter.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { watchersOf } from '../protocol/channel-names.js';
 import { encodeFrame, watchlistFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
@@ -15,7 +15,7 @@ import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../pr
 export class Announcements {
   constructor(
     private readonly adapter: Adapter,
-    private readonly events: ActivityFeed,
+    private readonly events: DomainEvents,
   ) {}
 
   /** A user's first socket joined a presence channel; `except` is that socket, which learns it from subscription_succeeded. */

@@ -1,7 +1,7 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { Connection } from '../connection/connection.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { channelKind, watchersOf } from '../protocol/channel-names.js';
 import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
@@ -34,7 +34,7 @@ export class ChannelService {
   constructor(
     private readonly adapter: Adapter,
     private readonly subscribers: LocalSubscribers,
-    private readonly activity: ActivityFeed,
+    private readonly activity: DomainEvents,
   ) {
     this.counts = new SubscriptionCounts(adapter);
     this.announce = new Announcements(adapter, activity);

@@ -5,7 +5,7 @@ import { RecordingTransport } from '../../test/helpers/recording-transport.js';
 import { LocalAdapter } from '../adapter/local-adapter.js';
 import { StaticAppStore } from '../apps/app-store.js';
 import type { App } from '../apps/app.js';
-import { ActivityFeed, type ActivityEvents } from '../events/domain-events.js';
+import { DomainEvents, type DomainEventMap } from '../events/domain-events.js';
 import { createLogger } from '../logging/logger.js';
 import { SOCKET_ID_PATTERN } from '../protocol/socket-id.js';
 import type { Connection } from './connection.js';
@@ -34,10 +34,10 @@ class RecordingSink implements FrameSink {
 function gatewayFor(apps: readonly App[], limits: Partial<GatewayLimits> = {}) {
   const connections = new ConnectionRegistry(ACTIVITY_TIMEOUT_SECONDS * 1000, 30_000);
   const adapter = new LocalAdapter((appId) => connections.count(appId));
-  const activity = new ActivityFeed();
-  const refused: ActivityEvents['connection_refused'][] = [];
-  const opened: ActivityEvents['connection_opened'][] = [];
-  const closed: ActivityEvents['connection_closed'][] = [];
+  const activity = new DomainEvents();
+  const refused: DomainEventMap['connection_refused'][] = [];
+  const opened: DomainEventMap['connection_opened'][] = [];
+  const closed: DomainEventMap['connection_closed'][] = [];
   activity.on('connection_refused', (e) => refused.push(e));
   activity.on('connection_opened', (e) => opened.push(e));
   activity.on('connection_closed', (e) => closed.push(e));

@@ -2,7 +2,7 @@ import type { Adapter } from '../adapter/adapter.js';
 import type { App } from '../apps/app.js';
 import type { AppStore } from '../apps/app-store.js';
 import { originAllowed } from '../apps/origins.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { TrafficCounters } from './traffic.js';
 import { quoted, SocketError } from '../protocol/errors.js';
@@ -38,7 +38,7 @@ export class Gateway {
     private readonly adapter: Adapter,
     private readonly connections: ConnectionRegistry,
     private readonly frames: FrameSink,
-    private readonly activity: ActivityFeed,
+    private readonly activity: DomainEvents,
     private readonly log: Logger,
     private readonly activityTimeoutSeconds: number,
     private readonly limits: GatewayLimits,

@@ -8,7 +8,7 @@ import { parseJsonObject, readBody } from '../http/body.js';
 import { parseTriggerRequest } from '../api/events.js';
 import { publishTriggers } from '../api/http-api.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { HttpError } from '../protocol/errors.js';
 import { loadAsset } from './assets.js';
@@ -21,7 +21,7 @@ export interface ConsoleDeps {
   readonly apps: AppStore;
   readonly adapter: Adapter;
   readonly channels: ChannelService;
-  readonly activity: ActivityFeed;
+  readonly activity: DomainEvents;
   readonly log: Logger;
   /** Logins with the admin token (shared with /stats, so both spend one budget); null turns the console off (its paths then say how to turn it on). */
   readonly sessions: ConsoleSessions | null;

@@ -1,14 +1,14 @@
 // The console's event log entries: which domain events it shows (and relays
 // between nodes) and how one becomes a line of the log.
-import type { ActivityEvents } from '../events/domain-events.js';
+import type { DomainEventMap } from '../events/domain-events.js';
 
-export type Activity = keyof ActivityEvents;
+export type Activity = keyof DomainEventMap;
 
 /** Longest event data shown in the log; the rest is cut, and the entry says so. */
 export const MAX_DATA_CHARS = 2048;
 /** One line of the console's event log: an activity of the watched app, without the app id. */
 export type ConsoleEntry = {
-  [K in Activity]: { type: K; at: number } & Omit<ActivityEvents[K], 'appId'> & { truncated?: boolean };
+  [K in Activity]: { type: K; at: number } & Omit<DomainEventMap[K], 'appId'> & { truncated?: boolean };
 }[Activity];
 
 /** Activities shown in the log (and relayed between nodes). */
@@ -31,7 +31,7 @@ export const LOGGED_ACTIVITIES: readonly Activity[] = [
   'webhook_sent',
 ];
 
-export function toEntry(type: Activity, event: ActivityEvents[Activity]): ConsoleEntry {
+export function toEntry(type: Activity, event: DomainEventMap[Activity]): ConsoleEntry {
   const { appId: _appId, ...rest } = event;
   const entry = { type, at: Date.now(), ...rest } as ConsoleEntry;
   if ('data' in entry && entry.data.length > MAX_DATA_CHARS) {

@@ -1,5 +1,5 @@
 import type { Adapter } from '../adapter/adapter.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
 import { LOGGED_ACTIVITIES, toEntry, type Activity, type ConsoleEntry } from './entries.js';
@@ -52,7 +52,7 @@ export class ConsoleLiveFeed {
 
   constructor(
     private readonly appId: AppId,
-    private readonly activity: ActivityFeed,
+    private readonly activity: DomainEvents,
     private readonly adapter: Adapter,
     private readonly log: Logger,
     private readonly relay: ConsoleRelay,

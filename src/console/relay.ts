@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { keyPart } from '../adapter/redis/keys.js';
 import type { AppId } from '../protocol/types.js';
@@ -54,7 +54,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
   constructor(
     url: string,
     private readonly prefix: string,
-    private readonly activity: ActivityFeed,
+    private readonly activity: DomainEvents,
     private readonly log: Logger,
   ) {
     const options = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000 };

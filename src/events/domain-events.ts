@@ -2,11 +2,13 @@ import { EventEmitter } from 'node:events';
 import type { AppId, ChannelName, EventName, SocketId, TransportKind, UserId } from '../protocol/types.js';
 
 /**
- * What happens on this node, as typed events for whoever wants to watch
- * (logs now; webhooks and the debug console later). Emitting with no
- * listener costs a map lookup, so the hot path does not pay for it.
+ * The domain's facts, as they happen on this node. Each fact is emitted in
+ * one place (a channel's membership facts in channels/announcements.ts);
+ * observability (metrics), webhooks and the debug console subscribe, and
+ * the domain never reads them back. Emitting with no listener costs a map
+ * lookup, so the hot path does not pay for it.
  */
-export interface ActivityEvents {
+export interface DomainEventMap {
   connection_opened: { appId: AppId; socketId: SocketId; transport: TransportKind };
   connection_closed: { appId: AppId; socketId: SocketId; transport: TransportKind };
   subscribed: { appId: AppId; socketId: SocketId; channel: ChannelName };
@@ -37,19 +39,20 @@ export interface ActivityEvents {
   webhook_sent: { appId: AppId; events: string[]; status: number | null; error?: string };
 }
 
-export class ActivityFeed {
+/** The bus itself: typed emit and subscribe, one instance per Herald. */
+export class DomainEvents {
   private readonly emitter = new EventEmitter();
 
   constructor() {
     this.emitter.setMaxListeners(0);
   }
 
-  on<K extends keyof ActivityEvents>(event: K, listener: (e: ActivityEvents[K]) => void): () => void {
+  on<K extends keyof DomainEventMap>(event: K, listener: (e: DomainEventMap[K]) => void): () => void {
     this.emitter.on(event, listener);
     return () => this.emitter.off(event, listener);
   }
 
-  emit<K extends keyof ActivityEvents>(event: K, payload: ActivityEvents[K]): void {
+  emit<K extends keyof DomainEventMap>(event: K, payload: DomainEventMap[K]): void {
     if (this.emitter.listenerCount(event) > 0) this.emitter.emit(event, payload);
   }
 }

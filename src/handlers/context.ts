@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { ChannelService } from '../channels/channel-service.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { LocalUsers } from '../adapter/local-users.js';
 
@@ -9,6 +9,6 @@ export interface HandlerContext {
   readonly adapter: Adapter;
   readonly channels: ChannelService;
   readonly localUsers: LocalUsers;
-  readonly activity: ActivityFeed;
+  readonly activity: DomainEvents;
   readonly log: Logger;
 }

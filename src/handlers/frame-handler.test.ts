@@ -9,7 +9,7 @@ import { LocalAdapter } from '../adapter/local-adapter.js';
 import type { App } from '../apps/app.js';
 import { ChannelService } from '../channels/channel-service.js';
 import { Connection } from '../connection/connection.js';
-import { ActivityFeed, type ActivityEvents } from '../events/domain-events.js';
+import { DomainEvents, type DomainEventMap } from '../events/domain-events.js';
 import { channelAuthMessage, hmacSha256Hex } from '../protocol/signatures.js';
 import { FrameHandler } from './frame-handler.js';
 
@@ -19,7 +19,7 @@ const APP = testApp('shop', { clientEvents: true });
 function nodeFor(app: App = APP) {
   const adapter = new LocalAdapter(() => 0);
   const { subscribers, localUsers } = adapter;
-  const activity = new ActivityFeed();
+  const activity = new DomainEvents();
   const channels = new ChannelService(adapter, subscribers, activity);
   const logged: { msg: string; err?: { message: string } }[] = [];
   const log = pino(
@@ -142,7 +142,7 @@ describe('FrameHandler: dispatch', () => {
 describe('FrameHandler: failures of a handler', () => {
   test('a refusal a handler throws is a pusher:error with its words, told to the activity feed; the connection goes on', async () => {
     const node = nodeFor();
-    const told: ActivityEvents['error_sent'][] = [];
+    const told: DomainEventMap['error_sent'][] = [];
     node.activity.on('error_sent', (e) => told.push(e));
     const client = node.connect();
     send(node, client, { event: 'pusher:subscribe', data: {} });

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TrafficCounters } from '../connection/traffic.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import { SocketErrors } from '../protocol/errors.js';
 import type { TransportKind } from '../protocol/types.js';
 
@@ -100,7 +100,7 @@ export class HeraldMetrics {
   }
 
   /** Counts what the activity feed reports; returns a function that stops it. */
-  watch(activity: ActivityFeed): () => void {
+  watch(activity: DomainEvents): () => void {
     const stops = [
       activity.on('connection_opened', ({ transport }) => {
         this.connections.inc({ transport });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http/body.js';
 import { sendJson } from '../http/json.js';
 import type { Gateway } from '../connection/gateway.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
 import { CLIENT_GONE_AFTER_MS, HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
@@ -43,7 +43,7 @@ export class HttpFallbackTransportServer {
     private readonly gateway: Gateway,
     private readonly log: Logger,
     private readonly options: HttpFallbackOptions,
-    private readonly activity?: ActivityFeed,
+    private readonly activity?: DomainEvents,
   ) {}
 
   get sessionCount(): number {

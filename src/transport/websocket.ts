@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Connection } from '../connection/connection.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, SocketErrors } from '../protocol/errors.js';
 import { splitTarget } from '../protocol/request-target.js';
@@ -137,7 +137,7 @@ export class WebSocketTransportServer {
     private readonly gateway: Gateway,
     private readonly log: Logger,
     private readonly options: WebSocketOptions,
-    private readonly activity?: ActivityFeed,
+    private readonly activity?: DomainEvents,
   ) {
     this.wss = new WebSocketServer({
       noServer: true,

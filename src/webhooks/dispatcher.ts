@@ -1,5 +1,5 @@
 import type { AppStore } from '../apps/app-store.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { HeraldMetrics } from '../observability/metrics.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
@@ -35,7 +35,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly queue: WebhookQueue,
     private readonly apps: AppStore,
-    private readonly activity: ActivityFeed,
+    private readonly activity: DomainEvents,
     private readonly metrics: HeraldMetrics,
     private readonly log: Logger,
     private readonly settings: DeliverySettings,

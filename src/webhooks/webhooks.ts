@@ -1,6 +1,6 @@
 import type { Adapter } from '../adapter/adapter.js';
 import type { AppStore } from '../apps/app-store.js';
-import type { ActivityFeed } from '../events/domain-events.js';
+import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { isInternalChannel } from '../protocol/channel-names.js';
 import type { HeraldMetrics } from '../observability/metrics.js';
@@ -18,7 +18,7 @@ export interface WebhookSettings extends DeliverySettings {
 export interface WebhookDeps {
   readonly apps: AppStore;
   readonly adapter: Adapter;
-  readonly activity: ActivityFeed;
+  readonly activity: DomainEvents;
   readonly metrics: HeraldMetrics;
   readonly log: Logger;
   readonly queue: WebhookQueue;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import type { ActivityEvents } from '../../src/events/domain-events.js';
+import type { DomainEventMap } from '../../src/events/domain-events.js';
 import { MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
@@ -40,7 +40,7 @@ const longInputs: LongInput[] = [
 describe('refusals of long input', () => {
   let h: RunningHerald;
   const logs: Array<{ level: number; msg: string; code?: number }> = [];
-  const refused: Array<ActivityEvents['connection_refused']> = [];
+  const refused: Array<DomainEventMap['connection_refused']> = [];
 
   before(async () => {
     const sink = new Writable({

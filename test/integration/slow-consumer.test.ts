@@ -9,7 +9,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { SocketErrors } from '../../src/protocol/errors.js';
-import type { ActivityEvents } from '../../src/events/domain-events.js';
+import type { DomainEventMap } from '../../src/events/domain-events.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { PUSHER_JS_QUERY } from '../helpers/raw-socket.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
@@ -58,7 +58,7 @@ describe('slow consumers', () => {
   after(() => h.close());
 
   test('a WebSocket client that stops reading is cut with 4100 while the others keep receiving', async (t) => {
-    const cuts: Array<ActivityEvents['slow_consumer_cut']> = [];
+    const cuts: Array<DomainEventMap['slow_consumer_cut']> = [];
     const stop = h.herald.activity.on('slow_consumer_cut', (e) => cuts.push(e));
     t.after(stop);
 
@@ -80,7 +80,7 @@ describe('slow consumers', () => {
       sent += 10;
     }
     assert.equal(cuts.length, 1, `the slow client was not cut after ${sent} events of ${PAYLOAD.length} bytes`);
-    const [cut] = cuts as [ActivityEvents['slow_consumer_cut']];
+    const [cut] = cuts as [DomainEventMap['slow_consumer_cut']];
     assert.equal(cut.transport, 'ws');
     assert.equal(cut.limit, LIMIT);
     // Bounded: what was held for it never passed the limit by more than one frame.
