@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../protocol/errors.js';
 import { hmacSha256Hex, safeEqual } from '../protocol/signatures.js';
-import { clientKey, FailedLogins } from './failed-logins.js';
+import { clientKey, FailedLogins } from '../http/failed-logins.js';
 
 export const SESSION_COOKIE = 'herald_console';
 /** How long a console login lasts before the token must be given again. */
