@@ -10,7 +10,9 @@ import type { AppId } from './protocol/types.js';
 import { LocalAdapter } from './adapter/local-adapter.js';
 import { RedisAdapter } from './adapter/redis-adapter.js';
 import { registerHttpApi } from './api/http-api.js';
+import { TrustedProxies } from './http/client-address.js';
 import { sendJson } from './http/json.js';
+import { TokenGuard } from './http/token-guard.js';
 import type { AppRateLimiter } from './adapter/rate-limit.js';
 import type { AppStore } from './apps/app-store.js';
 import { fixedApps, servedApps } from './apps/open-app-store.js';
@@ -89,15 +91,17 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   const { subscribers, localUsers } = adapter;
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, localUsers, activity, log });
+  // Read once: the transports, the console and /metrics all take the client's address by the same rule.
+  const trustedProxies = new TrustedProxies(settings.trustedProxies);
   const gateway = new Gateway(apps, adapter, connections, frames, activity, log, settings.activityTimeoutSeconds, { maxConnectionsPerAddress: settings.maxConnectionsPerAddress }, metrics.traffic);
   const websockets = new WebSocketTransportServer(
     gateway,
     log,
-    { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes, perMessageDeflate: settings.perMessageDeflate },
+    { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes, perMessageDeflate: settings.perMessageDeflate, trustedProxies },
     activity,
   );
   const httpFallback = settings.httpFallback.enabled
-    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes }, activity)
+    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes, trustedProxies }, activity)
     : null;
 
   const router = newRouter();
@@ -110,7 +114,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       ? new RedisConsoleRelay(settings.redisUrl, settings.redisPrefix, activity, log)
       : NO_RELAY;
   // One instance for the console and /stats: a wrong token spends the same budget on either.
-  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken);
+  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken, trustedProxies);
   const debugConsole = registerConsole(router, {
     apps,
     adapter,
@@ -138,7 +142,8 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   const metricsRoute = {
     read: inWorker() ? metricsOfAllWorkers : () => metrics.registry.metrics(),
     contentType: metrics.registry.contentType,
-    token: settings.metricsToken,
+    // Its own budget: wrong metrics tokens do not lock an address out of the console, nor the other way round.
+    token: settings.metricsToken === null ? null : new TokenGuard(settings.metricsToken, 'metrics', trustedProxies),
     log,
   };
   // With a metrics port, /metrics is there only: the main port may then face the internet.

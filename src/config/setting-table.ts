@@ -6,10 +6,12 @@
 // setting-rules.ts.
 import { z } from 'zod';
 import { APP_STORE_KINDS, DEFAULT_APP_CACHE_TTL_MS } from '../apps/open-app-store.js';
+import { addressOrRangeProblem } from '../http/client-address.js';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../transport/websocket.js';
 import {
   combined,
   group,
+  listOf,
   nullable,
   oneOf,
   onOff,
@@ -130,6 +132,27 @@ export const SETTINGS = {
     default: null,
     env: 'HERALD_MAX_CONNECTIONS_PER_ADDRESS',
     file: 'maxConnectionsPerAddress',
+  }),
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed: behind one, every client
+   * would otherwise have the proxy's address, and share its per-address budgets.
+   */
+  trustedProxies: setting({
+    label: 'trusted proxies',
+    doc: 'reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names the client: its address then counts for the per-address limits and token budgets (see [Behind a reverse proxy](#behind-a-reverse-proxy))',
+    kind: listOf(
+      textMatching(
+        z.string().superRefine((entry, ctx) => {
+          const problem = addressOrRangeProblem(entry);
+          if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+        }),
+        'CIDR',
+      ),
+    ),
+    default: [],
+    defaultDoc: 'none: the TCP peer is the client',
+    env: 'HERALD_TRUSTED_PROXIES',
+    file: 'trustedProxies',
   }),
   /** pusher-js's HTTP fallback transports (xhr_streaming, xhr_polling), served on the same port. */
   httpFallback: group({

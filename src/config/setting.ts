@@ -142,6 +142,20 @@ export function orNone<T>(kind: ValueKind<T>): ValueKind<T | null> {
   return { schema: kind.schema.nullable(), fromText: (t) => (t === 'none' ? null : kind.fromText(t)), placeholder: `${kind.placeholder}|none` };
 }
 
+/** Several values, comma-separated in text (`a,b`, spaces around commas allowed), an array in the config file. */
+export function listOf<T>(item: ValueKind<T>): ValueKind<readonly T[]> {
+  return {
+    schema: z.array(item.schema).readonly(),
+    fromText: (t) =>
+      t
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '')
+        .map((part) => item.fromText(part)),
+    placeholder: `${item.placeholder},…`,
+  };
+}
+
 /** Where values come from, besides the defaults and the overrides. */
 export interface Sources {
   /** The environment, unset variables and empty ones alike absent (`HERALD_PORT=` in a .env file means "not set"). */

@@ -96,7 +96,7 @@ export function registerConsole(router: Router, deps: ConsoleDeps): DebugConsole
     async (req, res, _params, s) => {
       const body = parseJsonObject(await readBody(req, 4096));
       if (!s.checkToken(body.token, req)) {
-        deps.log.warn({ remoteAddress: req.socket.remoteAddress }, 'console login refused: wrong token');
+        deps.log.warn({ remoteAddress: s.clientAddress(req) }, 'console login refused: wrong token');
         throw new HttpError('unauthorized', 'Wrong console token');
       }
       const session = s.issue();

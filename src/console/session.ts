@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
-import { HttpError } from '../protocol/errors.js';
+import { TrustedProxies } from '../http/client-address.js';
+import { FailedLogins } from '../http/failed-logins.js';
+import { TokenGuard } from '../http/token-guard.js';
 import { hmacSha256Hex, safeEqual } from '../protocol/signatures.js';
-import { clientKey, FailedLogins } from '../http/failed-logins.js';
 
 export const SESSION_COOKIE = 'herald_console';
 /** How long a console login lasts before the token must be given again. */
@@ -14,21 +15,29 @@ export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
  * the token ends every session at once.
  *
  * Every token a client presents (the login, a bearer header on the console
- * or /stats) spends the budget of its address when wrong. An address over its
- * budget is refused (429) whatever it sends, the right token included, until
- * its window passes: were the right token let through, refusing the wrong
- * ones would not slow a guesser at all, since a guess that gets in is all it
- * wants. Sessions already issued keep working meanwhile.
+ * or /stats) spends the budget of its address when wrong (`TokenGuard`; the
+ * address is the forwarded one when the request came through a trusted
+ * proxy). Sessions already issued keep working while an address is locked out.
  */
 export class ConsoleSessions {
+  private readonly guard: TokenGuard;
+
   constructor(
     private readonly token: string,
-    private readonly failures = new FailedLogins(),
-  ) {}
+    private readonly addresses = new TrustedProxies(),
+    failures = new FailedLogins(),
+  ) {
+    this.guard = new TokenGuard(token, 'console', addresses, failures);
+  }
+
+  /** The address of the request's client: the forwarded one behind a trusted proxy. */
+  clientAddress(req: IncomingMessage): string | undefined {
+    return this.addresses.of(req);
+  }
 
   /** Whether `given` is the console token, compared in constant time. */
   tokenMatches(given: unknown): boolean {
-    return typeof given === 'string' && safeEqual(given, this.token);
+    return this.guard.matches(given);
   }
 
   /**
@@ -36,15 +45,7 @@ export class ConsoleSessions {
    * throws 429 (with when to retry) while the client's address is over its budget.
    */
   checkToken(given: unknown, req: IncomingMessage, now = Date.now()): boolean {
-    const address = clientKey(req.socket?.remoteAddress);
-    const waitMs = this.failures.retryAfterMs(address, now);
-    if (waitMs > 0) {
-      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-      throw new HttpError('tooManyRequests', `Too many wrong console tokens from this address: try again in ${seconds} s`, seconds);
-    }
-    if (this.tokenMatches(given)) return true;
-    this.failures.failed(address, now);
-    return false;
+    return this.guard.check(given, req, now);
   }
 
   issue(now = Date.now()): { value: string; maxAgeSeconds: number } {

@@ -11,7 +11,7 @@ type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
 /** The request fields the client address is read from (an `IncomingMessage` has them). */
 export interface AddressedRequest {
   readonly socket?: { readonly remoteAddress?: string | undefined } | null;
-  readonly headers: { readonly 'x-forwarded-for'?: string | string[] | undefined };
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 /** Why `entry` is not an address or a CIDR range; null when it is one. */

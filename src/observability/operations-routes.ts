@@ -8,8 +8,8 @@ import type FindMyWay from 'find-my-way';
 import type { Adapter } from '../adapter/adapter.js';
 import { answer } from '../http/answer.js';
 import { sendJson } from '../http/json.js';
+import type { TokenGuard } from '../http/token-guard.js';
 import { HttpError } from '../protocol/errors.js';
-import { safeEqual } from '../protocol/signatures.js';
 import type { Logger } from '../logging/logger.js';
 import { WorkerMetricsError } from './worker-metrics.js';
 
@@ -25,8 +25,12 @@ export interface MetricsRouteDeps {
   /** The metrics in Prometheus text format: this process's, or every worker's summed. */
   readonly read: () => Promise<string>;
   readonly contentType: string;
-  /** The bearer token a scrape must present; null: none. */
-  readonly token: string | null;
+  /**
+   * The bearer token a scrape must present, with the budget of wrong ones per
+   * client address (it is checked on every scrape, so a guesser would
+   * otherwise get as many tries as requests); null: none.
+   */
+  readonly token: TokenGuard | null;
   readonly log: Logger;
 }
 
@@ -39,7 +43,7 @@ export function registerMetrics(router: Router, deps: MetricsRouteDeps): void {
         authorize(req, deps.token);
       } catch (err) {
         // Tells Prometheus (and curl users) which scheme is wanted; the realm names what the token is for.
-        res.setHeader('www-authenticate', 'Bearer realm="herald metrics"');
+        if (err instanceof HttpError && err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="herald metrics"');
         throw err;
       }
       const text = await deps.read().catch((err: unknown) => {
@@ -54,12 +58,13 @@ export function registerMetrics(router: Router, deps: MetricsRouteDeps): void {
   );
 }
 
-function authorize(req: IncomingMessage, token: string | null): void {
+function authorize(req: IncomingMessage, token: TokenGuard | null): void {
   if (token === null) return;
   const authorization = req.headers.authorization;
+  // No header at all is a scraper not set up yet, not a guess: it spends no budget.
   if (authorization === undefined) throw new HttpError('unauthorized', 'Metrics need the metrics token: send Authorization: Bearer <HERALD_METRICS_TOKEN>');
   const given = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : '';
-  if (!safeEqual(given, token)) throw new HttpError('unauthorized', 'Wrong metrics token');
+  if (!token.check(given, req)) throw new HttpError('unauthorized', 'Wrong metrics token');
 }
 
 /** Answers a request the router does not know: the same body on every listener. */

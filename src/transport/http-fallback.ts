@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../http/body.js';
+import type { TrustedProxies } from '../http/client-address.js';
 import { sendJson } from '../http/json.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { DomainEvents } from '../events/domain-events.js';
@@ -11,6 +12,8 @@ import { parseSendBody, parseSessionRoute, requestNumber, transportOf, type Sess
 export interface HttpFallbackOptions extends HttpSessionLimits {
   /** Largest `xhr_send` body accepted (413 beyond). */
   readonly maxPostBytes: number;
+  /** Whose X-Forwarded-For names a session's client (for its per-address limits); none when not given. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /** How long an ended session's close frame is kept for a client that comes back, and for how many sessions. */
@@ -145,7 +148,7 @@ export class HttpFallbackTransportServer {
     // "server lost session" and reconnects.
     const fresh = new HttpSession(
       kind,
-      req.socket.remoteAddress,
+      this.options.trustedProxies?.of(req) ?? req.socket.remoteAddress,
       req.headers.origin,
       this.options,
       {

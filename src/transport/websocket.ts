@@ -6,6 +6,7 @@ import type { Connection } from '../connection/connection.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { Transport } from '../connection/transport.js';
 import type { DomainEvents } from '../events/domain-events.js';
+import type { TrustedProxies } from '../http/client-address.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, SocketErrors } from '../protocol/errors.js';
 import { splitTarget } from '../protocol/request-target.js';
@@ -77,14 +78,12 @@ class WebSocketTransport implements Transport {
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Socket,
+    /** The client's address, read once from the upgrade request (the forwarded one behind a trusted proxy). */
+    readonly remoteAddress: string | undefined,
     private readonly maxBufferedBytes: number,
     private readonly reportSlowConsumer: SlowConsumerReport,
   ) {
     this.compressed = ws.extensions.includes('permessage-deflate');
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
   }
 
   send(frame: string): void {
@@ -127,6 +126,8 @@ export interface WebSocketOptions {
   readonly maxBufferedBytes?: number;
   /** Agree to permessage-deflate with clients that offer it (off when not given). */
   readonly perMessageDeflate?: boolean;
+  /** Whose X-Forwarded-For names the client (for its per-address limits); none when not given. */
+  readonly trustedProxies?: TrustedProxies;
 }
 
 /** Accepts WebSocket upgrades on `/app/{key}` and hands each socket to the gateway. */
@@ -167,7 +168,8 @@ export class WebSocketTransportServer {
     const { pathname, query } = splitTarget(req.url ?? '/');
     const match = APP_PATH.exec(pathname);
     const maxBufferedBytes = this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
-    const transport = new WebSocketTransport(ws, socket, maxBufferedBytes, this.reportSlowConsumer);
+    const remoteAddress = this.options.trustedProxies?.of(req) ?? socket.remoteAddress;
+    const transport = new WebSocketTransport(ws, socket, remoteAddress, maxBufferedBytes, this.reportSlowConsumer);
     ws.on('error', this.logSocketError);
     // Two closures per connection and no more: each is kept for the
     // connection's whole life. Frames that arrive while the app is being
