@@ -44,6 +44,8 @@ export interface RawSocketOptions {
   readonly origin?: string;
   /** The address to connect from (any of 127.0.0.0/8 on Linux), to be another client address. */
   readonly localAddress?: string;
+  /** More request headers of the upgrade (`x-forwarded-for`, as a proxy would add). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export const PUSHER_JS_QUERY = 'protocol=7&client=js&version=8.6.0&flash=false';
@@ -55,6 +57,7 @@ export function rawSocket(port: number, t: TestContext | null, options: RawSocke
     handshakeTimeout: WAIT_MS,
     ...(options.origin === undefined ? {} : { origin: options.origin }),
     ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+    ...(options.headers === undefined ? {} : { headers: options.headers }),
   });
   const frames: ServerFrame[] = [];
   const listeners = new Set<() => void>();

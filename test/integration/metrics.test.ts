@@ -2,6 +2,7 @@
 // shows exactly those: connections by transport, subscriptions, events,
 // frames in and out, API latency observations and rate-limit rejections.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import { APP, startHerald } from '../helpers/herald.js';
 import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
@@ -67,6 +68,44 @@ test('with a metrics token, /metrics answers 401 without it or with a wrong one,
   // Health and readiness stay open: load balancers have no token.
   assert.equal((await fetch(`${h.url}/health`)).status, 200);
   assert.equal((await fetch(`${h.url}/ready`)).status, 200);
+});
+
+test('past 10 wrong metrics tokens a minute, an address gets 429 with Retry-After, even with the right token; other addresses scrape on', async (t) => {
+  const h = await startHerald({ overrides: { metricsToken: METRICS_TOKEN, trustedProxies: ['127.0.0.1'] } });
+  t.after(() => h.close());
+  // Real requests from chosen loopback addresses, so that each is another client.
+  const scrape = (from: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: h.port, path: '/metrics', headers, localAddress: from }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+  // A scraper not yet given the token is not guessing: asking without one spends nothing.
+  for (let i = 0; i < 12; i++) assert.equal((await scrape('127.0.0.21')).status, 401);
+  assert.equal((await scrape('127.0.0.21', bearer(METRICS_TOKEN))).status, 200);
+
+  for (let i = 0; i < 10; i++) assert.equal((await scrape('127.0.0.22', bearer(`wrong-metrics-token-${i}`))).status, 401, `wrong token ${i + 1}`);
+  for (const token of ['one-more-wrong-metrics-token', METRICS_TOKEN]) {
+    const locked = await scrape('127.0.0.22', bearer(token));
+    assert.equal(locked.status, 429);
+    const retryAfter = Number(locked.headers['retry-after']);
+    assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After: ${locked.headers['retry-after']}`);
+    assert.match(locked.body, /Too many wrong metrics tokens from this address: try again in \d+ s/);
+    assert.ok(!locked.body.includes('herald_'), 'no metrics while locked out');
+  }
+  assert.equal((await scrape('127.0.0.23', bearer(METRICS_TOKEN))).status, 200, 'another address is not affected');
+
+  // Behind the trusted proxy, the forwarded client is the one that spends: the proxy's other clients scrape on.
+  for (let i = 0; i < 10; i++) assert.equal((await scrape('127.0.0.1', { ...bearer(`wrong-${i}-wrong-${i}`), 'x-forwarded-for': '203.0.113.5' })).status, 401);
+  assert.equal((await scrape('127.0.0.1', { ...bearer(METRICS_TOKEN), 'x-forwarded-for': '203.0.113.5' })).status, 429);
+  assert.equal((await scrape('127.0.0.1', { ...bearer(METRICS_TOKEN), 'x-forwarded-for': '203.0.113.6' })).status, 200);
 });
 
 test('with a metrics port, /metrics is served there only; /health and /ready are on both ports', async (t) => {
