@@ -216,14 +216,7 @@ export class RedisAdapter extends LocalAdapter {
 
   /** Asks every other live node; resolves with the answers received within the query timeout. */
   private async ask(query: NodeQuery): Promise<NodeAnswer[]> {
-    if (!this.link.usable) return [];
-    let peers: NodeId[];
-    try {
-      peers = await this.liveness.peers();
-    } catch (err) {
-      this.link.failed('live nodes', err);
-      return [];
-    }
+    const peers = await this.link.attempt('live nodes', () => this.liveness.peers(), (): NodeId[] => []);
     if (peers.length === 0) return [];
     const requestId = randomUUID();
     const answers: NodeAnswer[] = [];
@@ -245,15 +238,12 @@ export class RedisAdapter extends LocalAdapter {
   }
 
   /** Publishes a control message to every node; false when Redis did not take it. */
-  private async control(message: ControlMessage): Promise<boolean> {
-    if (!this.link.usable) return false;
-    try {
-      await this.link.commands.publish(this.keys.controlTopic, JSON.stringify(message));
-      return true;
-    } catch (err) {
-      this.link.failed('control message', err);
-      return false;
-    }
+  private control(message: ControlMessage): Promise<boolean> {
+    return this.link.attempt(
+      'control message',
+      async (redis) => (await redis.publish(this.keys.controlTopic, JSON.stringify(message)), true),
+      () => false,
+    );
   }
 
   private received(topic: string, text: string): void {

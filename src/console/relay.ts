@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection } from '../adapter/redis/connection.js';
+import { RedisKeys } from '../adapter/redis/keys.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
-import { keyPart } from '../adapter/redis/keys.js';
 import type { AppId } from '../protocol/types.js';
 import { LOGGED_ACTIVITIES, toEntry, type ConsoleEntry } from './entries.js';
 
@@ -44,6 +45,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
   private readonly nodeId = randomUUID();
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
+  private readonly keys: RedisKeys;
   private readonly watchersHere = new Map<AppId, Set<(entry: ConsoleEntry) => void>>();
   /** Apps watched on other nodes, until when. */
   private readonly watchedElsewhere = new Map<AppId, number>();
@@ -53,13 +55,13 @@ export class RedisConsoleRelay implements ConsoleRelay {
 
   constructor(
     url: string,
-    private readonly prefix: string,
+    prefix: string,
     private readonly activity: DomainEvents,
     private readonly log: Logger,
   ) {
-    const options = { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000 };
-    this.publisher = new Redis(url, { ...options, connectionName: 'herald-console' });
-    this.subscriber = new Redis(url, { ...options, connectionName: 'herald-console-sub' });
+    this.keys = new RedisKeys(prefix);
+    this.publisher = redisConnection(url, 'herald-console');
+    this.subscriber = redisConnection(url, 'herald-console-sub');
     for (const conn of [this.publisher, this.subscriber]) {
       conn.on('error', (err: Error) => this.failed(err));
       conn.on('ready', () => {
@@ -68,7 +70,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
     }
     // Nothing is queued while disconnected, so (re)subscribing and announcing happen whenever a connection is ready.
     this.subscriber.on('ready', () => {
-      const channels = [this.announceChannel, ...[...this.watchersHere.keys()].map((appId) => this.entriesChannel(appId))];
+      const channels = [this.keys.consoleWatchingTopic, ...[...this.watchersHere.keys()].map((appId) => this.keys.consoleEntriesTopic(appId))];
       this.subscriber.subscribe(...channels).catch((err: unknown) => this.failed(err));
     });
     this.publisher.on('ready', () => this.announceAll());
@@ -84,7 +86,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
     if (!listeners) {
       listeners = new Set();
       this.watchersHere.set(appId, listeners);
-      if (this.subscriber.status === 'ready') this.subscriber.subscribe(this.entriesChannel(appId)).catch((err: unknown) => this.failed(err));
+      if (this.subscriber.status === 'ready') this.subscriber.subscribe(this.keys.consoleEntriesTopic(appId)).catch((err: unknown) => this.failed(err));
       this.announce(appId);
     }
     listeners.add(onEntry);
@@ -92,7 +94,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
       listeners.delete(onEntry);
       if (listeners.size > 0 || this.watchersHere.get(appId) !== listeners) return;
       this.watchersHere.delete(appId);
-      if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(this.entriesChannel(appId)).catch((err: unknown) => this.failed(err));
+      if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(this.keys.consoleEntriesTopic(appId)).catch((err: unknown) => this.failed(err));
     };
   }
 
@@ -103,14 +105,6 @@ export class RedisConsoleRelay implements ConsoleRelay {
     this.subscriber.disconnect();
   }
 
-  private get announceChannel(): string {
-    return `${this.prefix}:console:watching`;
-  }
-
-  private entriesChannel(appId: AppId): string {
-    return `${this.prefix}:console:entries:${keyPart(appId)}`;
-  }
-
   private received(channel: string, message: string): void {
     let parsed: unknown;
     try {
@@ -118,7 +112,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
     } catch {
       return;
     }
-    if (channel === this.announceChannel) {
+    if (channel === this.keys.consoleWatchingTopic) {
       const { nodeId, appId } = parsed as Announcement;
       if (nodeId === this.nodeId || typeof appId !== 'string') return;
       this.watchedElsewhere.set(appId, Date.now() + WATCH_EXPIRES_MS);
@@ -129,7 +123,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
     if (nodeId === this.nodeId || typeof entry !== 'object' || entry === null) return;
     // Only apps watched here are subscribed to, so one of them is the app of this channel.
     for (const [appId, listeners] of this.watchersHere) {
-      if (this.entriesChannel(appId) !== channel) continue;
+      if (this.keys.consoleEntriesTopic(appId) !== channel) continue;
       for (const listener of listeners) listener(entry);
     }
   }
@@ -143,7 +137,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
         if (appId === null || !this.watchedElsewhere.has(appId)) return;
         const relayed: Relayed = { nodeId: this.nodeId, entry: toEntry(type, event) };
         if (this.publisher.status !== 'ready') return;
-        this.publisher.publish(this.entriesChannel(appId), JSON.stringify(relayed)).catch((err: unknown) => this.failed(err));
+        this.publisher.publish(this.keys.consoleEntriesTopic(appId), JSON.stringify(relayed)).catch((err: unknown) => this.failed(err));
       }),
     );
   }
@@ -166,7 +160,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
   private announce(appId: AppId): void {
     if (this.publisher.status !== 'ready') return;
     const announcement: Announcement = { nodeId: this.nodeId, appId };
-    this.publisher.publish(this.announceChannel, JSON.stringify(announcement)).catch((err: unknown) => this.failed(err));
+    this.publisher.publish(this.keys.consoleWatchingTopic, JSON.stringify(announcement)).catch((err: unknown) => this.failed(err));
   }
 
   private failed(err: unknown): void {

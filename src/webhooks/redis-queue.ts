@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnection } from '../adapter/redis/connection.js';
+import { RedisKeys } from '../adapter/redis/keys.js';
+import { luaScript, runLua, type LuaScript } from '../adapter/redis/lua.js';
 import type { Logger } from '../logging/logger.js';
 import type { AppId } from '../protocol/types.js';
 import type { QueuedJob, RecordedBatch, RecordedEvent, WebhookJob, WebhookQueue } from './queue.js';
@@ -19,15 +21,7 @@ local function oldest_event()
 end
 `;
 
-interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
-
-function script(body: string): Script {
-  const lua = LIBRARY + body;
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
+const script = (body: string): LuaScript => luaScript(body, LIBRARY);
 
 /** ARGV: max, min age ms. Returns id, event… of the oldest events. */
 const recordedScript = script(`
@@ -112,8 +106,9 @@ interface StoredEvent {
  */
 export class RedisWebhookQueue implements WebhookQueue {
   private readonly redis: Redis;
-  private readonly keys: [string, string, string, string, string];
-  private readonly eventsKey: string;
+  private readonly keys: RedisKeys;
+  /** KEYS of every queue script, in the order LIBRARY names them. */
+  private readonly scriptKeys: readonly string[];
   /** Events not in Redis yet, oldest first; while there are any, new ones wait behind them. */
   private held: string[] = [];
   private holding = false;
@@ -124,21 +119,19 @@ export class RedisWebhookQueue implements WebhookQueue {
     prefix: string,
     private readonly log: Logger,
   ) {
-    this.redis = new Redis(url, {
-      connectionName: 'herald-webhooks',
-      // Connected on first use, so a Herald that never starts holds no connection.
-      lazyConnect: true,
-      enableOfflineQueue: false,
+    this.redis = redisConnection(url, 'herald-webhooks', {
+      // Unlike the adapter's commands, the queue's are worth one reconnection's
+      // wait: a job completed while the connection drops would otherwise be
+      // delivered again when its lease runs out.
       maxRetriesPerRequest: 1,
-      commandTimeout: 2000,
-      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
+      autoResendUnfulfilledCommands: true,
     });
     // Outages are reported by the adapter and by the failed operations below.
     this.redis.on('error', () => {});
     this.redis.on('ready', () => void this.writeHeld().catch(() => {}));
-    const k = `${prefix}:webhooks`;
-    this.eventsKey = `${k}:events`;
-    this.keys = [`${k}:due`, `${k}:jobs`, `${k}:attempts`, `${k}:seq`, this.eventsKey];
+    this.keys = new RedisKeys(prefix);
+    const k = this.keys;
+    this.scriptKeys = [k.webhookDue, k.webhookJobs, k.webhookAttempts, k.webhookSeq, k.webhookEvents];
   }
 
   record(appId: AppId, event: RecordedEvent): void {
@@ -147,7 +140,7 @@ export class RedisWebhookQueue implements WebhookQueue {
       this.hold([entry]);
       return;
     }
-    this.redis.xadd(this.eventsKey, '*', 'e', entry).catch(() => this.hold([entry]));
+    this.redis.xadd(this.keys.webhookEvents, '*', 'e', entry).catch(() => this.hold([entry]));
   }
 
   async recorded(max: number, minAgeMs: number): Promise<RecordedBatch | null> {
@@ -185,7 +178,7 @@ export class RedisWebhookQueue implements WebhookQueue {
 
   async depth(): Promise<number> {
     await this.connected();
-    return this.redis.zcard(this.keys[0]);
+    return this.redis.zcard(this.keys.webhookDue);
   }
 
   async close(): Promise<void> {
@@ -217,7 +210,7 @@ export class RedisWebhookQueue implements WebhookQueue {
     const batch = this.held;
     this.held = [];
     const failed: string[] = [];
-    await Promise.all(batch.map((entry) => this.redis.xadd(this.eventsKey, '*', 'e', entry).catch(() => failed.push(entry))));
+    await Promise.all(batch.map((entry) => this.redis.xadd(this.keys.webhookEvents, '*', 'e', entry).catch(() => failed.push(entry))));
     if (failed.length > 0) {
       this.held = failed.concat(this.held);
       throw new Error(`${failed.length} webhook events could not be written to Redis`);
@@ -234,13 +227,8 @@ export class RedisWebhookQueue implements WebhookQueue {
     await this.firstConnect;
   }
 
-  private async run(s: Script, args: readonly (string | number)[]): Promise<unknown> {
+  private async run(s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
     await this.connected();
-    try {
-      return await this.redis.evalsha(s.sha, this.keys.length, ...this.keys, ...args);
-    } catch (err) {
-      if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return this.redis.eval(s.lua, this.keys.length, ...this.keys, ...args);
-      throw err;
-    }
+    return runLua(this.redis, s, this.scriptKeys, args);
   }
 }

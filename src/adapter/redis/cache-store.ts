@@ -19,27 +19,27 @@ export class RedisCacheStore implements CacheStore {
     this.local = new MemoryCacheStore(ttlMs);
   }
 
-  async get(appId: AppId, channel: ChannelName): Promise<CachedEvent | undefined> {
-    if (this.link.usable) {
-      try {
-        const text = await this.link.commands.get(this.keys.cache(appId, channel));
+  get(appId: AppId, channel: ChannelName): Promise<CachedEvent | undefined> {
+    return this.link.attempt(
+      'cache read',
+      async (redis) => {
+        const text = await redis.get(this.keys.cache(appId, channel));
         if (text === null) return undefined;
         const [event, data] = JSON.parse(text) as [string, string];
         return { event, data };
-      } catch (err) {
-        this.link.failed('cache read', err);
-      }
-    }
-    return this.local.get(appId, channel);
+      },
+      () => this.local.get(appId, channel),
+    );
   }
 
   async set(appId: AppId, channel: ChannelName, event: CachedEvent): Promise<void> {
     await this.local.set(appId, channel, event);
-    if (!this.link.usable) return;
-    try {
-      await this.link.commands.set(this.keys.cache(appId, channel), JSON.stringify([event.event, event.data]), 'PX', this.ttlMs);
-    } catch (err) {
-      this.link.failed('cache write', err);
-    }
+    await this.link.attempt(
+      'cache write',
+      async (redis) => {
+        await redis.set(this.keys.cache(appId, channel), JSON.stringify([event.event, event.data]), 'PX', this.ttlMs);
+      },
+      () => undefined,
+    );
   }
 }

@@ -13,6 +13,17 @@ describe('RedisKeys', () => {
     assert.equal(keys.user('app-1', 'auth0|5f7c8ec7'), 'herald:user:app-1:auth0|5f7c8ec7');
     assert.equal(keys.occupancy('app-1', '#server-to-user-42'), 'herald:occupancy:app-1:#server-to-user-42');
     assert.equal(keys.rateWindow('app-1', 'api_request', 1700000000000), 'herald:rate:app-1:api_request:1700000000000');
+    assert.deepEqual(
+      [keys.nodes, keys.broadcastTopic, keys.controlTopic, keys.replyTopic('n-1'), keys.nodeEntries('n-1')],
+      ['herald:nodes', 'herald:broadcast', 'herald:control', 'herald:reply:n-1', 'herald:node:n-1:entries'],
+    );
+    assert.equal(keys.webhookEvents, 'herald:webhooks:events');
+    assert.deepEqual(
+      [keys.webhookDue, keys.webhookJobs, keys.webhookAttempts, keys.webhookSeq],
+      ['herald:webhooks:due', 'herald:webhooks:jobs', 'herald:webhooks:attempts', 'herald:webhooks:seq'],
+    );
+    assert.equal(keys.consoleWatchingTopic, 'herald:console:watching');
+    assert.equal(keys.consoleEntriesTopic('app-1'), 'herald:console:entries:app-1');
   });
 
   test('the separator and the escape character are escaped, nothing else', () => {
@@ -30,6 +41,8 @@ describe('RedisKeys', () => {
     // A user's sockets in one app's channel, and another app's member list.
     assert.notEqual(keys.presenceSockets('t', 'presence-x', 'presence-y:members'), keys.presenceMembers('t:presence-x:user', 'presence-y'));
     assert.notEqual(keys.cache('a:b', 'c'), keys.cache('a', 'b:c'));
+    // An app id that would otherwise reach into another key's namespace.
+    assert.equal(keys.consoleEntriesTopic('a:b'), 'herald:console:entries:a%3Ab');
   });
 
   test('different parts always make different keys (every short id over a tricky alphabet)', () => {

@@ -87,6 +87,45 @@ export class RedisKeys {
   nodeEntries(node: NodeId): string {
     return `${this.prefix}:node:${keyPart(node)}:entries`;
   }
+
+  // The webhook queue (webhooks/redis-queue.ts), shared by every node of the cluster.
+
+  /** Stream: recorded events not batched yet, oldest first. */
+  get webhookEvents(): string {
+    return `${this.prefix}:webhooks:events`;
+  }
+
+  /** Sorted set: job id → when it is next due (Redis clock, ms). */
+  get webhookDue(): string {
+    return `${this.prefix}:webhooks:due`;
+  }
+
+  /** Hash: job id → the job (JSON). */
+  get webhookJobs(): string {
+    return `${this.prefix}:webhooks:jobs`;
+  }
+
+  /** Hash: job id → failed deliveries so far. */
+  get webhookAttempts(): string {
+    return `${this.prefix}:webhooks:attempts`;
+  }
+
+  /** Counter: the last job id given. */
+  get webhookSeq(): string {
+    return `${this.prefix}:webhooks:seq`;
+  }
+
+  // The debug console's relay (console/relay.ts).
+
+  /** Pub/sub: which apps a node's consoles are watching, announced every few seconds. */
+  get consoleWatchingTopic(): string {
+    return `${this.prefix}:console:watching`;
+  }
+
+  /** Pub/sub: an app's activity, published by other nodes while some console watches it. */
+  consoleEntriesTopic(appId: AppId): string {
+    return `${this.prefix}:console:entries:${keyPart(appId)}`;
+  }
 }
 
 /** A socket as other nodes see it: unique across the cluster. */

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../../logging/logger.js';
+import { redisConnection } from './connection.js';
 
 /**
  * The node's two Redis connections (commands, and pub/sub which Redis
@@ -20,22 +21,10 @@ export class RedisLink {
     url: string,
     private readonly log: Logger,
   ) {
-    const options = {
-      lazyConnect: true,
-      // Fail fast while disconnected instead of queueing: a queued broadcast
-      // delivered minutes later is worse than one not sent, and membership is
-      // resynchronised from this node's own state anyway.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      commandTimeout: 2000,
-      connectTimeout: 2000,
-      retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
-    };
     // Commands issued in the same event-loop turn (a burst of broadcasts,
     // say) go to Redis as one write.
-    this.commands = new Redis(url, { ...options, connectionName: 'herald', enableAutoPipelining: true });
-    this.subscriber = new Redis(url, { ...options, connectionName: 'herald-sub' });
+    this.commands = redisConnection(url, 'herald', { enableAutoPipelining: true });
+    this.subscriber = redisConnection(url, 'herald-sub');
     for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
       conn.on('close', () => {
@@ -73,6 +62,26 @@ export class RedisLink {
       }),
     ]);
     clearTimeout(timer);
+  }
+
+  /**
+   * Redis's answer to `work`, or `fallback`'s (this node's own view) when
+   * Redis cannot give one: the link is not usable, or the work failed,
+   * which is reported like every other failure. Never rejects because of
+   * Redis. A skipped operation may have been a write, so the link is marked
+   * for the resync that puts this node's state back into Redis.
+   */
+  async attempt<T>(what: string, work: (redis: Redis) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+    if (!this.usable) {
+      this.dirty = true;
+      return fallback();
+    }
+    try {
+      return await work(this.commands);
+    } catch (err) {
+      this.failed(what, err);
+      return fallback();
+    }
   }
 
   /** Notes a failed Redis operation: logged loudly once per outage, then quietly. */

@@ -19,20 +19,15 @@ export class RedisOccupancy {
     private readonly entries: NodeEntries,
   ) {}
 
-  async change(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
+  change(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
     const entry = occupancyEntry(this.node, appId, channel);
     if (occupied) this.entries.set(entry, '');
     else this.entries.delete(entry);
-    if (!this.link.usable) {
+    return this.link.attempt(
+      'channel occupancy',
+      async (redis) => (await runScript(redis, applyEntry, [this.keys.prefix, this.node, occupied ? 'add' : 'remove', entry, ''])) === 1,
       // Decided locally for now; the resync when Redis returns tells the cluster.
-      this.link.dirty = true;
-      return true;
-    }
-    try {
-      return (await runScript(this.link.commands, applyEntry, [this.keys.prefix, this.node, occupied ? 'add' : 'remove', entry, ''])) === 1;
-    } catch (err) {
-      this.link.failed('channel occupancy', err);
-      return true;
-    }
+      () => true,
+    );
   }
 }

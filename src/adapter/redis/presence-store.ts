@@ -3,7 +3,8 @@ import type { PresenceMember } from '../../protocol/types.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
 import { occupancyEntry, presenceEntry, type NodeEntries } from './membership.js';
-import { joinPresence, leavePresence, runScript, type Script } from './scripts.js';
+import type { LuaScript } from './lua.js';
+import { joinPresence, leavePresence, runScript } from './scripts.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './types.js';
 
 /**
@@ -60,40 +61,32 @@ export class RedisPresenceStore implements PresenceStore {
     return { userLeft: left === 1, vacated: vacated === 1 };
   }
 
-  async members(appId: AppId, channel: ChannelName) {
-    const all = await this.read('presence members', () => this.link.commands.hgetall(this.keys.presenceMembers(appId, channel)));
+  async members(appId: AppId, channel: ChannelName): Promise<Map<UserId, unknown>> {
+    const all = await this.link.attempt('presence members', (redis) => redis.hgetall(this.keys.presenceMembers(appId, channel)), () => null);
     if (all === null) return this.local.members(appId, channel);
     const out = new Map<UserId, unknown>();
     for (const [userId, info] of Object.entries(all)) out.set(userId, JSON.parse(info));
     return out;
   }
 
-  async isMember(appId: AppId, channel: ChannelName, userId: UserId) {
-    const n = await this.read('presence member', () => this.link.commands.hexists(this.keys.presenceMembers(appId, channel), userId));
-    return n === null ? this.local.isMember(appId, channel, userId) : n === 1;
+  isMember(appId: AppId, channel: ChannelName, userId: UserId): Promise<boolean> {
+    return this.link.attempt(
+      'presence member',
+      async (redis) => (await redis.hexists(this.keys.presenceMembers(appId, channel), userId)) === 1,
+      () => this.local.isMember(appId, channel, userId),
+    );
   }
 
-  async memberCount(appId: AppId, channel: ChannelName) {
-    const n = await this.read('presence count', () => this.link.commands.hlen(this.keys.presenceMembers(appId, channel)));
-    return n ?? this.local.memberCount(appId, channel);
+  memberCount(appId: AppId, channel: ChannelName): Promise<number> {
+    return this.link.attempt(
+      'presence count',
+      (redis) => redis.hlen(this.keys.presenceMembers(appId, channel)),
+      () => this.local.memberCount(appId, channel),
+    );
   }
 
   /** A membership script's reply; null when Redis could not answer, and the local answer stands. */
-  private run(what: string, s: Script, args: readonly (string | number)[]): Promise<unknown> {
-    return this.read(what, () => runScript(this.link.commands, s, [this.keys.prefix, this.node, ...args]));
-  }
-
-  /** Redis's answer; null when it could not give one, and the local answer stands. */
-  private async read<T>(what: string, op: () => Promise<T>): Promise<T | null> {
-    if (!this.link.usable) {
-      this.link.dirty = true;
-      return null;
-    }
-    try {
-      return await op();
-    } catch (err) {
-      this.link.failed(what, err);
-      return null;
-    }
+  private run(what: string, s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
+    return this.link.attempt(what, (redis) => runScript(redis, s, [this.keys.prefix, this.node, ...args]), () => null);
   }
 }

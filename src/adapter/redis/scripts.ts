@@ -15,27 +15,14 @@
 // Keys are built here from the entries with the rule of RedisKeys (keys.ts):
 // every variable part goes through `part`, which must stay the same as
 // `keyPart`.
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { luaScript, runLua, type LuaScript } from './lua.js';
 
-export interface Script {
-  readonly lua: string;
-  readonly sha: string;
-}
+const script = (body: string): LuaScript => luaScript(body, LIBRARY);
 
-function script(body: string): Script {
-  const lua = LIBRARY + body;
-  return { lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
-
-/** Runs a script by hash, sending its text only when Redis does not know it yet. */
-export async function runScript(redis: Redis, s: Script, args: readonly (string | number)[]): Promise<unknown> {
-  try {
-    return await redis.evalsha(s.sha, 0, ...args);
-  } catch (err) {
-    if (err instanceof Error && err.message.startsWith('NOSCRIPT')) return redis.eval(s.lua, 0, ...args);
-    throw err;
-  }
+/** Runs a membership script. They take no KEYS: the keys they touch follow from the entries they read. */
+export function runScript(redis: Redis, s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
+  return runLua(redis, s, [], args);
 }
 
 // add/remove return true when the user became present / absent cluster-wide

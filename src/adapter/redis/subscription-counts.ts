@@ -18,15 +18,15 @@ export class RedisSubscriptionCounts {
     private readonly node: NodeId,
   ) {}
 
-  async toTell(appId: AppId, channel: ChannelName, localCount: number): Promise<number | null> {
-    // Cut off from the others, this node can only tell what it sees.
-    if (!this.link.usable) return localCount;
-    try {
-      const total = (await runScript(this.link.commands, tellSubscriptionCount, [this.keys.prefix, this.node, appId, channel, localCount, 'clients'])) as number;
-      return total === -1 ? null : total;
-    } catch (err) {
-      this.link.failed('subscription count', err);
-      return localCount;
-    }
+  toTell(appId: AppId, channel: ChannelName, localCount: number): Promise<number | null> {
+    return this.link.attempt(
+      'subscription count',
+      async (redis) => {
+        const total = (await runScript(redis, tellSubscriptionCount, [this.keys.prefix, this.node, appId, channel, localCount, 'clients'])) as number;
+        return total === -1 ? null : total;
+      },
+      // Cut off from the others, this node can only tell what it sees.
+      () => localCount,
+    );
   }
 }

@@ -35,31 +35,24 @@ export class RedisUserDirectory implements UserDirectory {
 
   async online(appId: AppId, userIds: readonly UserId[]) {
     if (userIds.length === 0) return [];
-    if (this.link.usable) {
-      try {
-        const pipeline = this.link.commands.pipeline();
+    return this.link.attempt(
+      'online users',
+      async (redis) => {
+        const pipeline = redis.pipeline();
         for (const id of userIds) pipeline.exists(this.keys.user(appId, id));
         const results = (await pipeline.exec()) ?? [];
         return userIds.filter((_, i) => results[i]?.[1] === 1);
-      } catch (err) {
-        this.link.failed('online users', err);
-      }
-    } else {
-      this.link.dirty = true;
-    }
-    return this.local.online(appId, userIds);
+      },
+      () => this.local.online(appId, userIds),
+    );
   }
 
-  private async apply(op: 'add' | 'remove', entry: string): Promise<boolean | null> {
-    if (!this.link.usable) {
-      this.link.dirty = true;
-      return null;
-    }
-    try {
-      return (await runScript(this.link.commands, applyEntry, [this.keys.prefix, this.node, op, entry, ''])) === 1;
-    } catch (err) {
-      this.link.failed(`user ${op}`, err);
-      return null;
-    }
+  /** Whether the user appeared / disappeared cluster-wide; null when Redis could not say, and the local answer stands. */
+  private apply(op: 'add' | 'remove', entry: string): Promise<boolean | null> {
+    return this.link.attempt(
+      `user ${op}`,
+      async (redis) => (await runScript(redis, applyEntry, [this.keys.prefix, this.node, op, entry, ''])) === 1,
+      () => null,
+    );
   }
 }
