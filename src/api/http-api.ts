@@ -5,7 +5,8 @@ import type { ChannelService } from '../channels/channel-service.js';
 import { channelKind, channelNameProblem, isInternalChannel, userIdProblem } from '../protocol/channel-names.js';
 import { HttpError } from '../protocol/errors.js';
 import { ProtocolLimits } from '../protocol/limits.js';
-import { answer } from '../http/answer.js';
+import { answerError } from '../http/answer.js';
+import { sendJson } from '../http/json.js';
 import { parseJsonObject } from '../http/body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
@@ -33,7 +34,15 @@ export function registerHttpApi(router: FindMyWay.Instance<FindMyWay.HTTPVersion
   const route = (method: 'GET' | 'POST', path: string, handler: ApiHandler) => {
     router.on(method, path, (req, res, rawParams) => {
       const params = rawParams as Record<string, string | undefined>;
-      answer(req, res, how, async () => handler({ ...(await authenticate(deps, req, params.appId ?? '')), params }));
+      // One async step per request on the hot path (publish): authenticate, handle, answer.
+      void (async () => {
+        try {
+          const { app, query, body } = await authenticate(deps, req, params.appId ?? '');
+          sendJson(res, 200, await handler({ app, query, body, params }));
+        } catch (err) {
+          answerError(req, res, how, err);
+        }
+      })();
     });
   };
 
