@@ -114,7 +114,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       ? new RedisConsoleRelay(settings.redisUrl, settings.redisPrefix, activity, log)
       : NO_RELAY;
   // One instance for the console and /stats: a wrong token spends the same budget on either.
-  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken, trustedProxies);
+  const consoleSessions = settings.consoleToken === null ? null : new ConsoleSessions(settings.consoleToken, trustedProxies, undefined, adapter);
   const debugConsole = registerConsole(router, {
     apps,
     adapter,
@@ -143,7 +143,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     read: inWorker() ? metricsOfAllWorkers : () => metrics.registry.metrics(),
     contentType: metrics.registry.contentType,
     // Its own budget: wrong metrics tokens do not lock an address out of the console, nor the other way round.
-    token: settings.metricsToken === null ? null : new TokenGuard(settings.metricsToken, 'metrics', trustedProxies),
+    token: settings.metricsToken === null ? null : new TokenGuard(settings.metricsToken, 'metrics', trustedProxies, undefined, adapter),
     log,
   };
   // With a metrics port, /metrics is there only: the main port may then face the internet.

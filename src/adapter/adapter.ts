@@ -60,6 +60,14 @@ export interface Adapter {
    */
   subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null>;
 
+  /**
+   * Failures counted against a budget every node must see the same (wrong
+   * operator tokens per client address): `recordFailure` tells the other
+   * nodes, and `onFailure` hears theirs (never this node's own).
+   */
+  recordFailure(budget: string, key: string, at: number): void;
+  onFailure(listener: FailureListener): void;
+
   /** Connects to whatever the adapter shares state through; resolves once usable or given up on (never rejects). */
   start(): Promise<void>;
   /** False while cluster-wide state is unreachable (the readiness endpoint reports it). */
@@ -79,3 +87,6 @@ export type ClusterChange =
   | { readonly kind: 'user_online' | 'user_offline'; readonly appId: AppId; readonly userId: UserId }
   | { readonly kind: 'channel_occupied' | 'channel_vacated'; readonly appId: AppId; readonly channel: ChannelName };
 
+
+/** A failure another node counted: which budget, whose (a client address), and when. */
+export type FailureListener = (budget: string, key: string, at: number) => void;

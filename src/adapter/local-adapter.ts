@@ -6,7 +6,7 @@ import { LocalRateLimiter, type AppRateLimiter } from './rate-limit.js';
 import { MemoryUserDirectory, type UserDirectory } from './user-directory.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
-import type { Adapter } from './adapter.js';
+import type { Adapter, FailureListener } from './adapter.js';
 
 /** The state every node of a cluster must see the same: in this process for one node, in Redis for many. */
 export interface SharedState {
@@ -41,6 +41,8 @@ export class LocalAdapter implements Adapter {
   readonly cache: CacheStore;
   readonly users: UserDirectory;
   readonly rateLimits: AppRateLimiter;
+  /** Who hears failures other nodes counted (a cluster adapter calls them). */
+  protected readonly failureListeners: FailureListener[] = [];
   /** The subscription count each channel's subscribers were last told; none means 0. */
   private readonly told = new Map<string, number>();
 
@@ -92,6 +94,13 @@ export class LocalAdapter implements Adapter {
     if (count === 0) this.told.delete(key);
     else this.told.set(key, count);
     return count;
+  }
+
+  /** One node: there is nobody to tell, and nobody tells it. */
+  recordFailure(_budget: string, _key: string, _at: number): void {}
+
+  onFailure(listener: FailureListener): void {
+    this.failureListeners.push(listener);
   }
 
   async start(): Promise<void> {}

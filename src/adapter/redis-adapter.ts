@@ -189,6 +189,10 @@ export class RedisAdapter extends LocalAdapter {
     return this.occupancy.change(appId, channel, occupied);
   }
 
+  override recordFailure(budget: string, key: string, at: number): void {
+    void this.control({ type: 'failure', from: this.node, budget, key, at });
+  }
+
   override subscriptionCountToTell(appId: AppId, channel: ChannelName): Promise<number | null> {
     return this.counts.toTell(appId, channel, this.subscribers.count(appId, channel));
   }
@@ -266,6 +270,9 @@ export class RedisAdapter extends LocalAdapter {
     switch (m.type) {
       case 'terminate_user':
         this.localUsers.terminate(m.appId, m.userId);
+        return;
+      case 'failure':
+        for (const listener of this.failureListeners) listener(m.budget, m.key, m.at);
         return;
       case 'query': {
         const reply: ReplyMessage = { type: 'answer', from: this.node, requestId: m.requestId, answer: this.answer(m.query) };

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TrustedProxies } from '../http/client-address.js';
 import { FailedLogins } from '../http/failed-logins.js';
-import { TokenGuard } from '../http/token-guard.js';
+import { TokenGuard, type SharedFailures } from '../http/token-guard.js';
 import { hmacSha256Hex, safeEqual } from '../protocol/signatures.js';
 
 export const SESSION_COOKIE = 'herald_console';
@@ -26,8 +26,10 @@ export class ConsoleSessions {
     private readonly token: string,
     private readonly addresses = new TrustedProxies(),
     failures = new FailedLogins(),
+    /** The other nodes, which share each address's budget; none on one node. */
+    cluster?: SharedFailures,
   ) {
-    this.guard = new TokenGuard(token, 'console', addresses, failures);
+    this.guard = new TokenGuard(token, 'console', addresses, failures, cluster);
   }
 
   /** The address of the request's client: the forwarded one behind a trusted proxy. */

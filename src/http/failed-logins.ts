@@ -1,6 +1,7 @@
 // A budget of wrong console tokens per client address, so that guessing the
 // token gets a handful of tries a minute from one address, not thousands.
-// Kept in this process: with several nodes (or --workers) each counts its own.
+// Each process decides from its own count; on a cluster the nodes tell each
+// other their failures (through the adapter), so an address has one budget.
 
 export interface LoginBudget {
   /** Wrong tokens one address may send within any `windowMs`. */
@@ -35,7 +36,8 @@ export class FailedLogins {
 
   /** Counts a wrong token from `address`. */
   failed(address: string, now: number): void {
-    const times = [...this.recent(address, now), now].slice(-this.budget.failures);
+    // A failure another node counted may be older than this node's latest: keep the times in order.
+    const times = [...this.recent(address, now), now].sort((a, b) => a - b).slice(-this.budget.failures);
     this.byAddress.delete(address);
     this.byAddress.set(address, times);
     if (this.byAddress.size > this.maxAddresses) {

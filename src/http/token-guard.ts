@@ -1,7 +1,11 @@
+import type { Adapter } from '../adapter/adapter.js';
 import { HttpError } from '../protocol/errors.js';
 import { safeEqual } from '../protocol/signatures.js';
 import { TrustedProxies, type AddressedRequest } from './client-address.js';
 import { clientKey, FailedLogins } from './failed-logins.js';
+
+/** Where failures are shared with the other nodes (the adapter); each node still decides at once from its own count. */
+export type SharedFailures = Pick<Adapter, 'recordFailure' | 'onFailure'>;
 
 /**
  * An operator's token (the console's, the metrics') checked against a budget
@@ -17,7 +21,13 @@ export class TokenGuard {
     private readonly what: string,
     private readonly addresses = new TrustedProxies(),
     private readonly failures = new FailedLogins(),
-  ) {}
+    /** The other nodes of a cluster, so that an address has one budget however many nodes it tries. */
+    private readonly cluster?: SharedFailures,
+  ) {
+    cluster?.onFailure((budget, key, at) => {
+      if (budget === this.what) this.failures.failed(key, at);
+    });
+  }
 
   /** Whether `given` is the token, compared in constant time; spends no budget. */
   matches(given: unknown): boolean {
@@ -38,6 +48,7 @@ export class TokenGuard {
     }
     if (this.matches(given)) return true;
     this.failures.failed(address, now);
+    this.cluster?.recordFailure(this.what, address, now);
     return false;
   }
 }

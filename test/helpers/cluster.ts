@@ -75,10 +75,16 @@ export interface InProcessNode extends NodeHandle {
   readonly running: RunningHerald;
 }
 
-export async function startNode(prefix: string, options: { redisUrl?: string; apps?: NonNullable<Parameters<typeof startHerald>[0]>['apps'] } = {}): Promise<InProcessNode> {
+type HeraldOptions = NonNullable<Parameters<typeof startHerald>[0]>;
+
+export async function startNode(
+  prefix: string,
+  options: { redisUrl?: string; apps?: HeraldOptions['apps']; overrides?: HeraldOptions['overrides'] } = {},
+): Promise<InProcessNode> {
   const running = await startHerald({
     apps: options.apps,
     overrides: {
+      ...options.overrides,
       adapter: 'redis',
       redisUrl: options.redisUrl ?? REDIS_URL,
       redisPrefix: prefix,

@@ -30,7 +30,8 @@ export type NodeAnswer =
 /** Sent to every node on the control topic. */
 export type ControlMessage =
   | { readonly type: 'terminate_user'; readonly from: NodeId; readonly appId: AppId; readonly userId: UserId }
-  | { readonly type: 'query'; readonly from: NodeId; readonly requestId: string; readonly query: NodeQuery };
+  | { readonly type: 'query'; readonly from: NodeId; readonly requestId: string; readonly query: NodeQuery }
+  | { readonly type: 'failure'; readonly from: NodeId; readonly budget: string; readonly key: string; readonly at: number };
 
 /** Sent to one node on its reply topic. */
 export interface ReplyMessage {
@@ -73,6 +74,9 @@ export function decodeControl(text: string): ControlMessage | null {
   if (!isRecord(m) || typeof m.from !== 'string') return null;
   if (m.type === 'terminate_user' && typeof m.appId === 'string' && typeof m.userId === 'string') return m as unknown as ControlMessage;
   if (m.type === 'query' && typeof m.requestId === 'string' && isRecord(m.query) && typeof m.query.appId === 'string') {
+    return m as unknown as ControlMessage;
+  }
+  if (m.type === 'failure' && typeof m.budget === 'string' && typeof m.key === 'string' && typeof m.at === 'number' && Number.isFinite(m.at)) {
     return m as unknown as ControlMessage;
   }
   return null;
