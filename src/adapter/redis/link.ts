@@ -24,7 +24,9 @@ export class RedisLink {
     // Commands issued in the same event-loop turn (a burst of broadcasts,
     // say) go to Redis as one write.
     this.commands = redisConnection(url, 'herald', { enableAutoPipelining: true });
-    this.subscriber = redisConnection(url, 'herald-sub');
+    // The adapter subscribes again itself after a reconnection, to the
+    // topics it wants then (not those it wanted when the connection fell).
+    this.subscriber = redisConnection(url, 'herald-sub', { autoResubscribe: false });
     for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
       conn.on('close', () => {
