@@ -16,9 +16,22 @@ export async function startRedis(): Promise<BenchRedis> {
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const failed = new Promise<never>((_, reject) => child.once('error', (err) => reject(new Error(`redis-server could not start: ${err.message}`))));
   const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: (n) => (n > 50 ? null : 100) });
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => {});
-  await Promise.race([client.connect(), failed]);
+  // It takes a moment to listen: try for up to five seconds.
+  const connect = async () => {
+    for (let tries = 0; ; tries++) {
+      try {
+        await client.connect();
+        return;
+      } catch (err) {
+        if (tries >= 50) throw err;
+        client.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
+  await Promise.race([connect(), failed]);
   return {
     url,
     async cpuMs() {
