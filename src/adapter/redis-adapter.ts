@@ -78,6 +78,8 @@ export class RedisAdapter extends LocalAdapter {
   private readonly interest: TopicInterest;
   private readonly ownReplyTopic: string;
   private readonly pending = new Map<string, PendingQuery>();
+  /** Cluster queries in flight by what they ask: a second asker of the same joins the first. */
+  private readonly asking = new Map<string, Promise<NodeAnswer[]>>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
   /** Broadcasts of this turn by topic, delivered here already, still to be published to the other nodes. */
@@ -267,8 +269,23 @@ export class RedisAdapter extends LocalAdapter {
     return answers.reduce((sum, a) => sum + (a.kind === 'count' ? a.count : 0), 0);
   }
 
-  /** Asks every other live node; resolves with the answers received within the query timeout. */
-  private async ask(query: NodeQuery): Promise<NodeAnswer[]> {
+  /**
+   * Asks every other live node; resolves with the answers received within the
+   * query timeout. The same question asked again while it is out (a burst of
+   * connections checking the app's quota, say) waits for the same answers, so
+   * a node puts at most one question of each kind per app (or channel) to
+   * the cluster at a time, however many clients ask it.
+   */
+  private ask(query: NodeQuery): Promise<NodeAnswer[]> {
+    const key = JSON.stringify(query);
+    const out = this.asking.get(key);
+    if (out) return out;
+    const asked = this.askEveryNode(query).finally(() => this.asking.delete(key));
+    this.asking.set(key, asked);
+    return asked;
+  }
+
+  private async askEveryNode(query: NodeQuery): Promise<NodeAnswer[]> {
     const peers = await this.link.attempt('live nodes', () => this.liveness.peers(), (): NodeId[] => []);
     if (peers.length === 0) return [];
     const requestId = randomUUID();
