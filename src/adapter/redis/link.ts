@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../logging/logger.js';
-import { redisConnection } from './connection.js';
+import { redisConnection, type RedisClient } from './connection.js';
 
 /**
  * The node's two Redis connections (commands, and pub/sub which Redis
@@ -10,8 +9,8 @@ import { redisConnection } from './connection.js';
  * they are logged (once per outage) and the node carries on locally.
  */
 export class RedisLink {
-  readonly commands: Redis;
-  readonly subscriber: Redis;
+  readonly commands: RedisClient;
+  readonly subscriber: RedisClient;
   /** Something this node holds may be missing from Redis: resynchronise at the next chance. */
   dirty = false;
   private outageLogged = false;
@@ -46,7 +45,7 @@ export class RedisLink {
 
   /** Connects both; resolves when both are ready or `ms` has passed (never rejects). */
   async connect(ms: number): Promise<void> {
-    const ready = (conn: Redis) =>
+    const ready = (conn: RedisClient) =>
       new Promise<void>((resolve) => {
         if (conn.status === 'ready') return resolve();
         conn.once('ready', () => resolve());
@@ -71,7 +70,7 @@ export class RedisLink {
    * Redis. A skipped operation may have been a write, so the link is marked
    * for the resync that puts this node's state back into Redis.
    */
-  async attempt<T>(what: string, work: (redis: Redis) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+  async attempt<T>(what: string, work: (redis: RedisClient) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
     if (!this.usable) {
       this.dirty = true;
       return fallback();
