@@ -4,6 +4,7 @@ import { ProtocolLimits } from '../protocol/limits.js';
 import type { ClusterChange } from './adapter.js';
 import { LocalAdapter } from './local-adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
+import { publishInOrder } from './redis/connection.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { NodeLiveness } from './redis/liveness.js';
@@ -156,8 +157,7 @@ export class RedisAdapter extends LocalAdapter {
     const broadcasts = this.unpublished;
     this.unpublished = [];
     this.unpublishedChars = 0;
-    this.link.commands
-      .publish(this.keys.broadcastTopic, encodeBroadcasts({ from: this.node, broadcasts }))
+    publishInOrder(this.link.commands, this.keys.broadcastTopic, encodeBroadcasts({ from: this.node, broadcasts }))
       .catch((err: unknown) => this.link.failed('broadcast', err));
   };
 
@@ -243,7 +243,7 @@ export class RedisAdapter extends LocalAdapter {
   private control(message: ControlMessage): Promise<boolean> {
     return this.link.attempt(
       'control message',
-      async (redis) => (await redis.publish(this.keys.controlTopic, JSON.stringify(message)), true),
+      async (redis) => (await publishInOrder(redis, this.keys.controlTopic, JSON.stringify(message)), true),
       () => false,
     );
   }
@@ -274,7 +274,7 @@ export class RedisAdapter extends LocalAdapter {
         return;
       case 'query': {
         const reply: ReplyMessage = { type: 'answer', from: this.node, requestId: m.requestId, answer: this.answer(m.query) };
-        this.link.commands.publish(this.keys.replyTopic(m.from), JSON.stringify(reply)).catch((err: unknown) => this.link.failed('query answer', err));
+        publishInOrder(this.link.commands, this.keys.replyTopic(m.from), JSON.stringify(reply)).catch((err: unknown) => this.link.failed('query answer', err));
         return;
       }
     }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Cluster } from 'ioredis';
+import { keySlot } from '../../src/adapter/redis/connection.js';
 import { RedisKeys } from '../../src/adapter/redis/keys.js';
 import { apiGet, spawnNode, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { APP } from '../helpers/herald.js';
@@ -186,19 +187,6 @@ describe('Herald over a Redis Cluster', { skip }, () => {
 
 /** The master serving a key's slot, as the cluster client maps it. */
 function slotOwner(redis: Cluster, key: string): string {
-  const slot = (redis as unknown as { slots: string[][] }).slots[keySlot(key)];
+  const slot = redis.slots[keySlot(key)];
   return slot?.[0] ?? 'none';
-}
-
-/** Redis Cluster's slot of a key: CRC16 (XMODEM) of its hash tag, modulo 16384. */
-function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
-  const tagged = close > open + 1 ? key.slice(open + 1, close) : key;
-  let crc = 0;
-  for (const byte of Buffer.from(tagged)) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
 }

@@ -109,3 +109,30 @@ export function redisConnection(url: string, name: string, overrides: Omit<Redis
     clusterOptions,
   );
 }
+
+/**
+ * Publishes on plain pub/sub. On a Redis Cluster, ioredis would send each
+ * PUBLISH (which names no key) to a random master, and two messages that
+ * enter the cluster through different masters may reach a subscriber in
+ * either order; so each topic's messages enter through one master, the one
+ * serving the topic's slot, and keep their order as on one Redis.
+ */
+export function publishInOrder(redis: RedisClient, topic: string, message: string): Promise<number> {
+  if (!(redis instanceof Cluster)) return redis.publish(topic, message);
+  const owner = redis.slots[keySlot(topic)]?.[0];
+  const node = owner === undefined ? undefined : redis.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+  return (node ?? redis).publish(topic, message);
+}
+
+/** Redis Cluster's slot of a key or channel name: CRC16 (XMODEM) of its hash tag (or of the whole name), modulo 16384. */
+export function keySlot(name: string): number {
+  const open = name.indexOf('{');
+  const close = open < 0 ? -1 : name.indexOf('}', open + 1);
+  const hashed = Buffer.from(close > open + 1 ? name.slice(open + 1, close) : name);
+  let crc = 0;
+  for (const byte of hashed) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
