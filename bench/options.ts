@@ -2,9 +2,9 @@
 import { parseArgs } from 'node:util';
 import type { AppCredentials } from './lib/http-api.js';
 
-export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold'] as const;
+export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
-/** `hold` takes over a minute and most of the descriptors: only on request. */
+/** `hold` takes over a minute and most of the descriptors, `cluster` needs redis-server: only on request. */
 export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports'];
 
 export interface BenchOptions {
@@ -22,6 +22,8 @@ export interface BenchOptions {
   readonly presence: { channels: number; watchers: number; churners: number; rate: number; seconds: number };
   readonly transports: { clients: number; messages: number; rate: number };
   readonly hold: { connectionsPerWorker: number; seconds: number; pingEverySeconds: number };
+  /** K nodes over one Redis, per-user private channels, both routing modes. */
+  readonly cluster: { channels: number; rate: number; seconds: number; nodes: readonly number[] };
   readonly jsonOnly: boolean;
   /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
   readonly profileDir: string | null;
@@ -66,6 +68,10 @@ and one JSON line per scenario.
   --transport-rate N       transports: events per second (default 10)
   --hold-connections N     hold: connections per server worker (default 19000)
   --hold-seconds N         hold: seconds to hold them with pings flowing (default 60)
+  --cluster-channels N     cluster: per-user private channels, one subscriber each (default 2000)
+  --cluster-rate N         cluster: events per second to random users (default 1000)
+  --cluster-seconds N      cluster: seconds of events (default 5)
+  --cluster-nodes K[,K]    cluster: node counts to run, each in both routing modes (default 1,2,4)
   --host H --port P        benchmark a running server instead of starting one
   --server-pid PID         its process, for CPU and memory figures
   --app-id --key --secret  app credentials (default bench-app / bench-key / bench-secret)
@@ -111,6 +117,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'transport-rate': { type: 'string' },
       'hold-connections': { type: 'string' },
       'hold-seconds': { type: 'string' },
+      'cluster-channels': { type: 'string' },
+      'cluster-rate': { type: 'string' },
+      'cluster-seconds': { type: 'string' },
+      'cluster-nodes': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       'server-pid': { type: 'string' },
@@ -182,6 +192,12 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       connectionsPerWorker: int('hold-connections', values['hold-connections'], 19_000),
       seconds: int('hold-seconds', values['hold-seconds'], 60),
       pingEverySeconds: 10,
+    },
+    cluster: {
+      channels: int('cluster-channels', values['cluster-channels'], 2000),
+      rate: int('cluster-rate', values['cluster-rate'], 1000),
+      seconds: int('cluster-seconds', values['cluster-seconds'], 5),
+      nodes: (values['cluster-nodes'] ?? '1,2,4').split(',').map((k) => int('cluster-nodes', k, 1)),
     },
     jsonOnly: values.json ?? false,
     profileDir: values['cpu-prof'] ?? null,

@@ -4,6 +4,7 @@
 import { cpus } from 'node:os';
 import { BASELINE_SCENARIOS, DEFAULT_SCENARIOS, parseOptions, USAGE, type BenchOptions, type ScenarioName } from './options.js';
 import { channelsScenario } from './scenarios/channels.js';
+import { clusterScenario } from './scenarios/cluster.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/common.js';
 import { connectScenario } from './scenarios/connect.js';
 import { fanoutScenario } from './scenarios/fanout.js';
@@ -14,7 +15,8 @@ import { transportsScenario } from './scenarios/transports.js';
 import { formatTable, medianRuns } from './lib/report.js';
 import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type ServerUnderTest } from './lib/server.js';
 
-const RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult | ScenarioResult[]>> = {
+/** `cluster` starts its own nodes and Redis, so it is run apart (see main). */
+const RUNNERS: Record<Exclude<ScenarioName, 'cluster'>, (ctx: ScenarioContext) => Promise<ScenarioResult | ScenarioResult[]>> = {
   connect: connectScenario,
   fanout: fanoutScenario,
   publish: publishScenario,
@@ -59,7 +61,7 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   const startedAt = Date.now();
-  const runOnce = async (scenario: ScenarioName, workers: number, baseline: boolean): Promise<void> => {
+  const runOnce = async (scenario: Exclude<ScenarioName, 'cluster'>, workers: number, baseline: boolean): Promise<void> => {
     let server: ServerUnderTest | null = null;
     try {
       server = options.external
@@ -91,8 +93,15 @@ async function main(): Promise<number> {
       await server?.stop();
     }
   };
-  for (const workers of workerCounts) {
+  for (const [w, workers] of workerCounts.entries()) {
     for (const scenario of options.scenarios) {
+      if (scenario === 'cluster') {
+        // Its nodes are single processes whatever --workers says: run once.
+        if (w === 0 && !options.external) {
+          for (let run = 1; run <= options.repeat; run++) results.push(...(await clusterScenario({ options, log })));
+        }
+        continue;
+      }
       for (let run = 1; run <= options.repeat; run++) {
         log(`${scenario} (workers ${workers})${options.repeat > 1 ? `, run ${run} of ${options.repeat}` : ''}…`);
         await runOnce(scenario, workers, false);

@@ -84,10 +84,12 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
           prefix: settings.redisPrefix,
           heartbeatMs: settings.nodeHeartbeatMs,
           nodeTimeoutMs: settings.nodeTimeoutMs,
+          routing: settings.redisRouting,
           log,
           onClusterChange: (change) => channels.announce.clusterChange(change),
         })
       : new LocalAdapter(countConnections);
+  metrics.countPubSub(adapter.pubsub);
   const { subscribers, localUsers } = adapter;
   const channels = new ChannelService(adapter, subscribers, activity);
   const frames = new FrameHandler({ adapter, channels, localUsers, activity, log });

@@ -181,6 +181,8 @@ function subscribeOne(conn: BenchConnection, channel: string, app: AppCredential
     if (presenceUser !== undefined && app) {
       data.channel_data = JSON.stringify({ user_id: presenceUser, user_info: userInfo ?? {} });
       data.auth = channelAuth(app, conn.socketId, channel, data.channel_data);
+    } else if (channel.startsWith('private-') && app) {
+      data.auth = channelAuth(app, conn.socketId, channel);
     }
     conn.ws.send(JSON.stringify({ event: 'pusher:subscribe', data }));
   });

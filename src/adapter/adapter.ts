@@ -1,4 +1,5 @@
 import type { AppRateLimiter } from './rate-limit.js';
+import type { PubSubTraffic } from './pubsub-traffic.js';
 import type { CacheStore } from './cache-store.js';
 import type { PresenceJoin, PresenceJoinOptions, PresenceLeave, PresenceStore } from './presence-store.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
@@ -19,6 +20,21 @@ export interface Adapter {
   readonly users: UserDirectory;
   /** Per-app request budgets, shared by every node where the adapter spans several. */
   readonly rateLimits: AppRateLimiter;
+
+  /** What this node sent to and heard from the other nodes (zero on one node). */
+  readonly pubsub: PubSubTraffic;
+
+  /**
+   * Resolves once events published to the channel from any node reach this
+   * node: at once on one node; in a cluster routed by interest, once Redis
+   * confirmed this node's subscription to the channel's topic (which its
+   * first local subscriber asked for). A client is told it is subscribed only
+   * after this, so that no event it could expect is missed. Never rejects:
+   * while Redis is unreachable the node serves its own clients.
+   */
+  listening(appId: AppId, channel: ChannelName): Promise<void>;
+  /** The same for the control messages of a signed-in user (terminate), asked for by its first local connection. */
+  listeningToUser(appId: AppId, userId: UserId): Promise<void>;
 
   /** Delivers an encoded frame to a channel's subscribers on every node, except one socket. */
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void;

@@ -1,6 +1,7 @@
 import { MemoryCacheStore, type CacheStore } from './cache-store.js';
 import { LocalSubscribers } from './local-subscribers.js';
 import { LocalUsers } from './local-users.js';
+import { PubSubTraffic } from './pubsub-traffic.js';
 import { MemoryPresenceStore, type PresenceJoin, type PresenceJoinOptions, type PresenceLeave, type PresenceStore } from './presence-store.js';
 import { LocalRateLimiter, type AppRateLimiter } from './rate-limit.js';
 import { MemoryUserDirectory, type UserDirectory } from './user-directory.js';
@@ -41,6 +42,7 @@ export class LocalAdapter implements Adapter {
   readonly cache: CacheStore;
   readonly users: UserDirectory;
   readonly rateLimits: AppRateLimiter;
+  readonly pubsub = new PubSubTraffic();
   /** Who hears failures other nodes counted (a cluster adapter calls them). */
   protected readonly failureListeners: FailureListener[] = [];
   /** The subscription count each channel's subscribers were last told; none means 0. */
@@ -53,6 +55,11 @@ export class LocalAdapter implements Adapter {
   ) {
     ({ presence: this.presence, cache: this.cache, users: this.users, rateLimits: this.rateLimits } = shared);
   }
+
+  /** One node hears every event it makes. */
+  async listening(_appId: AppId, _channel: ChannelName): Promise<void> {}
+
+  async listeningToUser(_appId: AppId, _userId: UserId): Promise<void> {}
 
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.subscribers.deliver(appId, channel, frame, except);

@@ -3,6 +3,12 @@ import type { AppId, ChannelName, SocketId } from '../protocol/types.js';
 
 type Subscribers = Map<SocketId, Subscriber>;
 
+/** Hears a key (a channel, a user) gain its first holder on this node and lose its last: a cluster routes by it. */
+export interface InterestListener<K extends string> {
+  first(appId: AppId, key: K): void;
+  last(appId: AppId, key: K): void;
+}
+
 /**
  * Who on this node is subscribed to what. Delivery writes one encoded frame
  * to every local subscriber: the frame is serialised once per broadcast,
@@ -10,6 +16,12 @@ type Subscribers = Map<SocketId, Subscriber>;
  */
 export class LocalSubscribers {
   private readonly apps = new Map<AppId, Map<ChannelName, Subscribers>>();
+  private interest: InterestListener<ChannelName> | null = null;
+
+  /** Tells `listener` of each channel this node starts or stops serving (one listener: the adapter's routing). */
+  followInterest(listener: InterestListener<ChannelName>): void {
+    this.interest = listener;
+  }
 
   /** Adds a subscriber; true when the channel was empty on this node. */
   add(conn: Subscriber, channel: ChannelName): boolean {
@@ -25,6 +37,7 @@ export class LocalSubscribers {
       channels.set(channel, subs);
     }
     subs.set(conn.socketId, conn);
+    if (first) this.interest?.first(conn.app.id, channel);
     return first;
   }
 
@@ -36,6 +49,7 @@ export class LocalSubscribers {
     if (subs.size > 0) return false;
     channels.delete(channel);
     if (channels.size === 0) this.apps.delete(conn.app.id);
+    this.interest?.last(conn.app.id, channel);
     return true;
   }
 

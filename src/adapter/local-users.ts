@@ -1,3 +1,4 @@
+import type { InterestListener } from './local-subscribers.js';
 import type { Subscriber } from './subscriber.js';
 import { SocketError } from '../protocol/errors.js';
 import type { AppId, UserId } from '../protocol/types.js';
@@ -5,6 +6,12 @@ import type { AppId, UserId } from '../protocol/types.js';
 /** The signed-in connections on this node, by user, so a user's sockets can be closed. */
 export class LocalUsers {
   private readonly byUser = new Map<string, Set<Subscriber>>();
+  private interest: InterestListener<UserId> | null = null;
+
+  /** Tells `listener` of each user this node starts or stops holding connections of. */
+  followInterest(listener: InterestListener<UserId>): void {
+    this.interest = listener;
+  }
 
   /** Signed-in users with a connection on this node. */
   get size(): number {
@@ -17,6 +24,7 @@ export class LocalUsers {
     if (!set) {
       set = new Set();
       this.byUser.set(key, set);
+      this.interest?.first(conn.app.id, userId);
     }
     set.add(conn);
   }
@@ -25,8 +33,9 @@ export class LocalUsers {
     const key = keyOf(conn.app.id, userId);
     const set = this.byUser.get(key);
     if (!set) return;
-    set.delete(conn);
-    if (set.size === 0) this.byUser.delete(key);
+    if (!set.delete(conn) || set.size > 0) return;
+    this.byUser.delete(key);
+    this.interest?.last(conn.app.id, userId);
   }
 
   /** Closes every connection of the user on this node; returns how many. */

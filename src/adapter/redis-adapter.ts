@@ -3,8 +3,9 @@ import type { Logger } from '../logging/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { ClusterChange } from './adapter.js';
 import { LocalAdapter } from './local-adapter.js';
+import { PubSubBus } from './redis/bus.js';
 import { RedisCacheStore } from './redis/cache-store.js';
-import { publishInOrder } from './redis/connection.js';
+import { TopicInterest } from './redis/interest.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { NodeLiveness } from './redis/liveness.js';
@@ -23,6 +24,7 @@ import {
 } from './redis/messages.js';
 import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
+import { TopicRouting, type RoutingMode } from './redis/routing.js';
 import { RedisSubscriptionCounts } from './redis/subscription-counts.js';
 import { RedisUserDirectory } from './redis/user-directory.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './redis/types.js';
@@ -33,6 +35,8 @@ export interface RedisAdapterOptions {
   readonly heartbeatMs: number;
   readonly nodeTimeoutMs: number;
   readonly log: Logger;
+  /** How events reach the other nodes (see TopicRouting); interest unless told otherwise. */
+  readonly routing?: RoutingMode;
   /** Membership changes found by the cluster itself (dead nodes, resync), to announce to clients. */
   readonly onClusterChange: (change: ClusterChange) => void;
 }
@@ -51,8 +55,11 @@ interface PendingQuery {
 
 /**
  * Many Herald nodes acting as one through Redis. Message routing is pub/sub:
- * the broadcasts of an event-loop turn are one PUBLISH of frames encoded
- * once, every node receives it once and writes them to its own subscribers. Shared state
+ * the broadcasts of an event-loop turn to one topic are one PUBLISH of frames
+ * encoded once, and each node that hears the topic writes them to its own
+ * subscribers. With interest routing a channel's topic is heard only by the
+ * nodes serving a subscriber of it; with broadcast routing every event goes
+ * on one topic every node hears. Shared state
  * (presence, cache, users) lives in Redis keys; questions about connections
  * (channels, counts) are asked of every live node, which answers for its own.
  * Node liveness is a heartbeat (see NodeLiveness).
@@ -65,11 +72,18 @@ export class RedisAdapter extends LocalAdapter {
   private readonly liveness: NodeLiveness;
   private readonly occupancy: RedisOccupancy;
   private readonly counts: RedisSubscriptionCounts;
+  private readonly bus: PubSubBus;
+  /** Which topic each channel's events and each user's control messages go to. */
+  readonly routing: TopicRouting;
+  private readonly interest: TopicInterest;
+  private readonly ownReplyTopic: string;
   private readonly pending = new Map<string, PendingQuery>();
+  /** Cluster queries in flight by what they ask: a second asker of the same joins the first. */
+  private readonly asking = new Map<string, Promise<NodeAnswer[]>>();
   private readonly log: Logger;
   private droppedWhileDown = 0;
-  /** Broadcasts of this turn, delivered here already, still to be published to the other nodes. */
-  private unpublished: Broadcast[] = [];
+  /** Broadcasts of this turn by topic, delivered here already, still to be published to the other nodes. */
+  private unpublished = new Map<string, Broadcast[]>();
   private unpublishedChars = 0;
   private readonly nodeTimeoutMs: number;
 
@@ -103,7 +117,31 @@ export class RedisAdapter extends LocalAdapter {
       (changes) => changes.forEach(options.onClusterChange),
       this.log,
     );
-    this.link.subscriber.on('message', (topic: string, text: string) => this.received(topic, text));
+    this.routing = new TopicRouting(keys, options.routing ?? 'interest');
+    this.ownReplyTopic = keys.replyTopic(node);
+    this.bus = new PubSubBus(link.commands, link.subscriber, this.pubsub, link.sharded);
+    this.interest = new TopicInterest(
+      this.bus,
+      () => this.link.usable,
+      (what, err) => this.link.failed(what, err),
+      (heard) => {
+        this.pubsub.topics = heard + this.routing.nodeTopics(node).length;
+      },
+    );
+    if (this.routing.byInterest) {
+      const routing = this.routing;
+      this.subscribers.followInterest({
+        first: (appId, channel) => this.interest.want(routing.channelTopic(appId, channel)),
+        last: (appId, channel) => this.interest.drop(routing.channelTopic(appId, channel)),
+      });
+      this.localUsers.followInterest({
+        first: (appId, userId) => this.interest.want(routing.userTopic(appId, userId)),
+        last: (appId, userId) => this.interest.drop(routing.userTopic(appId, userId)),
+      });
+    }
+    this.bus.onMessage((topic, text) => this.received(topic, text));
+    // A connection's subscriptions end with it; they are made again when it is back.
+    this.link.subscriber.on('close', () => this.interest.forget());
     // Each time Redis (re)connects, including a first connection long after
     // start: subscribe (again: it is idempotent) and resynchronise membership.
     this.link.subscriber.on('ready', () => void this.joinCluster());
@@ -125,14 +163,22 @@ export class RedisAdapter extends LocalAdapter {
     return this.link.usable && this.liveness.registered;
   }
 
+  override listening(appId: AppId, channel: ChannelName): Promise<void> {
+    return this.routing.byInterest ? this.interest.heard(this.routing.channelTopic(appId, channel)) : super.listening(appId, channel);
+  }
+
+  override listeningToUser(appId: AppId, userId: UserId): Promise<void> {
+    return this.routing.byInterest ? this.interest.heard(this.routing.userTopic(appId, userId)) : super.listeningToUser(appId, userId);
+  }
+
   override broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.publish({ appId, channel, except, frame });
     super.broadcast(appId, channel, frame, except);
   }
 
   /**
-   * The broadcasts of one event-loop turn go to the other nodes as one
-   * PUBLISH, in order: a burst of events (a batch trigger, many requests at
+   * The broadcasts of one event-loop turn to one topic go to the other nodes
+   * as one PUBLISH, in order (so a channel's events keep their order): a burst of events (a batch trigger, many requests at
    * once) costs Redis and every node one message, not one each. It is queued
    * before this node writes to its own sockets, so that it leaves first at
    * the end of the turn and the other nodes work on it meanwhile.
@@ -146,24 +192,29 @@ export class RedisAdapter extends LocalAdapter {
       return;
     }
     this.droppedWhileDown = 0;
-    this.unpublished.push(broadcast);
+    const topic = this.routing.channelTopic(broadcast.appId, broadcast.channel);
+    const first = this.unpublished.size === 0;
+    const queued = this.unpublished.get(topic);
+    if (queued) queued.push(broadcast);
+    else this.unpublished.set(topic, [broadcast]);
     this.unpublishedChars += broadcast.frame.length;
     if (this.unpublishedChars >= MAX_PUBLISH_CHARS) this.publishPending();
-    else if (this.unpublished.length === 1) setImmediate(this.publishPending);
+    else if (first) setImmediate(this.publishPending);
   }
 
   private readonly publishPending = (): void => {
-    if (this.unpublished.length === 0) return;
-    const broadcasts = this.unpublished;
-    this.unpublished = [];
+    if (this.unpublished.size === 0) return;
+    const byTopic = this.unpublished;
+    this.unpublished = new Map();
     this.unpublishedChars = 0;
-    publishInOrder(this.link.commands, this.keys.broadcastTopic, encodeBroadcasts({ from: this.node, broadcasts }))
-      .catch((err: unknown) => this.link.failed('broadcast', err));
+    for (const [topic, broadcasts] of byTopic) {
+      this.bus.publish(topic, encodeBroadcasts({ from: this.node, broadcasts })).catch((err: unknown) => this.link.failed('broadcast', err));
+    }
   };
 
   override async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
     await super.terminateUserConnections(appId, userId);
-    await this.control({ type: 'terminate_user', from: this.node, appId, userId });
+    await this.control({ type: 'terminate_user', from: this.node, appId, userId }, this.routing.userTopic(appId, userId));
   }
 
   override async channels(appId: AppId): Promise<Map<ChannelName, number>> {
@@ -204,20 +255,35 @@ export class RedisAdapter extends LocalAdapter {
 
   private async joinCluster(): Promise<void> {
     try {
-      await this.link.subscriber.subscribe(this.keys.broadcastTopic, this.keys.controlTopic, this.keys.replyTopic(this.node));
+      await this.bus.subscribe(this.routing.nodeTopics(this.node));
     } catch (err) {
       this.link.failed('subscribe', err);
       return;
     }
-    await this.liveness.beat();
+    await Promise.all([this.interest.resubscribe(), this.liveness.beat()]);
   }
 
   private sumCounts(answers: NodeAnswer[]): number {
     return answers.reduce((sum, a) => sum + (a.kind === 'count' ? a.count : 0), 0);
   }
 
-  /** Asks every other live node; resolves with the answers received within the query timeout. */
-  private async ask(query: NodeQuery): Promise<NodeAnswer[]> {
+  /**
+   * Asks every other live node; resolves with the answers received within the
+   * query timeout. The same question asked again while it is out (a burst of
+   * connections checking the app's quota, say) waits for the same answers, so
+   * a node puts at most one question of each kind per app (or channel) to
+   * the cluster at a time, however many clients ask it.
+   */
+  private ask(query: NodeQuery): Promise<NodeAnswer[]> {
+    const key = JSON.stringify(query);
+    const out = this.asking.get(key);
+    if (out) return out;
+    const asked = this.askEveryNode(query).finally(() => this.asking.delete(key));
+    this.asking.set(key, asked);
+    return asked;
+  }
+
+  private async askEveryNode(query: NodeQuery): Promise<NodeAnswer[]> {
     const peers = await this.link.attempt('live nodes', () => this.liveness.peers(), (): NodeId[] => []);
     if (peers.length === 0) return [];
     const requestId = randomUUID();
@@ -239,29 +305,32 @@ export class RedisAdapter extends LocalAdapter {
     return answers;
   }
 
-  /** Publishes a control message to every node; false when Redis did not take it. */
-  private control(message: ControlMessage): Promise<boolean> {
+  /** Publishes a control message (to every node unless a topic says to whom); false when Redis did not take it. */
+  private control(message: ControlMessage, topic = this.keys.controlTopic): Promise<boolean> {
     return this.link.attempt(
       'control message',
-      async (redis) => (await publishInOrder(redis, this.keys.controlTopic, JSON.stringify(message)), true),
+      async () => (await this.bus.publish(topic, JSON.stringify(message)), true),
       () => false,
     );
   }
 
   private received(topic: string, text: string): void {
-    if (topic === this.keys.broadcastTopic) {
-      const batch = decodeBroadcasts(text);
-      if (!batch || batch.from === this.node) return;
-      for (const b of batch.broadcasts) this.subscribers.deliver(b.appId, b.channel, b.frame, b.except);
-      return;
-    }
-    if (topic === this.keys.controlTopic) {
+    if (topic === this.keys.controlTopic || this.keys.isUserTopic(topic)) {
       const m = decodeControl(text);
       if (m && m.from !== this.node) this.obey(m);
       return;
     }
-    const reply = decodeReply(text);
-    if (reply) this.collect(reply);
+    if (topic === this.ownReplyTopic) {
+      const reply = decodeReply(text);
+      if (reply) this.collect(reply);
+      return;
+    }
+    // The broadcast topic, or a channel's.
+    const batch = decodeBroadcasts(text);
+    if (!batch) return;
+    this.pubsub.broadcastsIn += batch.broadcasts.length;
+    if (batch.from === this.node) return;
+    for (const b of batch.broadcasts) this.subscribers.deliver(b.appId, b.channel, b.frame, b.except);
   }
 
   private obey(m: ControlMessage): void {
@@ -274,7 +343,7 @@ export class RedisAdapter extends LocalAdapter {
         return;
       case 'query': {
         const reply: ReplyMessage = { type: 'answer', from: this.node, requestId: m.requestId, answer: this.answer(m.query) };
-        publishInOrder(this.link.commands, this.keys.replyTopic(m.from), JSON.stringify(reply)).catch((err: unknown) => this.link.failed('query answer', err));
+        this.bus.publish(this.keys.replyTopic(m.from), JSON.stringify(reply)).catch((err: unknown) => this.link.failed('query answer', err));
         return;
       }
     }

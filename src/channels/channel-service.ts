@@ -57,6 +57,7 @@ export class ChannelService {
       else members = await this.joinPresence(conn, channel, member);
       const hash: Record<string, unknown> = {};
       for (const [id, info] of members) hash[id] = info ?? null;
+      await this.adapter.listening(app.id, channel);
       conn.sendEvent('pusher_internal:subscription_succeeded', { presence: { ids: [...members.keys()], hash, count: members.size } }, channel);
     } else {
       if (!already) {
@@ -64,6 +65,9 @@ export class ChannelService {
         this.activity.emit('subscribed', { appId: app.id, socketId: conn.socketId, channel });
         if (occupying) await this.occupancyChanged(app.id, channel, true);
       }
+      // Told only once this node hears the channel from every node: an event
+      // triggered after the client saw this reaches it.
+      await this.adapter.listening(app.id, channel);
       conn.sendEvent('pusher_internal:subscription_succeeded', {}, channel);
       if (!already) this.counts.changed(app, channel);
     }
@@ -131,9 +135,11 @@ export class ChannelService {
   /**
    * Signed-in users hear of the users they watch through internal topics:
    * routed like channels, but with no subscribe frame, occupancy or webhook.
+   * Resolves once every node's news of them reaches this one.
    */
-  watch(conn: Connection, userIds: readonly UserId[]): void {
+  async watch(conn: Connection, userIds: readonly UserId[]): Promise<void> {
     for (const userId of userIds) this.index(conn, watchersOf(userId), null);
+    await Promise.all(userIds.map((userId) => this.adapter.listening(conn.app.id, watchersOf(userId))));
   }
 
   unwatch(conn: Connection, userIds: readonly UserId[]): void {

@@ -188,6 +188,21 @@ export const SETTINGS = {
   }),
   /** Prefix of every Redis key and pub/sub channel, so several clusters can share one Redis. */
   redisPrefix: setting({ label: 'Redis prefix', doc: 'Redis key and channel prefix', kind: text('PREFIX'), default: 'herald', env: 'HERALD_REDIS_PREFIX', flag: 'redis-prefix', file: 'redisPrefix' }),
+  /**
+   * How events cross between nodes: `interest` (each node subscribes to the
+   * pub/sub topic of the channels it serves, so it hears only what it
+   * delivers) or `broadcast` (one topic every node hears, the older design,
+   * kept to compare against).
+   */
+  redisRouting: setting({
+    label: 'Redis routing',
+    doc: 'how events reach the other nodes: `interest` (a node hears only the channels it serves) or `broadcast` (every node hears every event), see [Scaling out](#scaling-out)',
+    kind: oneOf(['interest', 'broadcast']),
+    default: 'interest',
+    env: 'HERALD_REDIS_ROUTING',
+    flag: 'redis-routing',
+    file: 'redisRouting',
+  }),
   /** How often a node tells the others it is alive (milliseconds). */
   nodeHeartbeatMs: setting({ label: 'node heartbeat', doc: 'node heartbeat (ms)', kind: milliseconds(), default: 1000, env: 'HERALD_NODE_HEARTBEAT_MS' }),
   /** A node silent this long is dead: its presence members and users are removed (milliseconds). */

@@ -36,10 +36,12 @@ export async function handleSignin(ctx: HandlerContext, conn: Connection, rawDat
   const signedIn = { id: id as string, watchlist: watchlist as string[], info: user.user_info };
   conn.signedIn(signedIn);
   ctx.localUsers.add(conn, signedIn.id);
-  ctx.channels.watch(conn, signedIn.watchlist);
+  const appId = conn.app.id;
+  // Signed in once this node hears the user's control messages (terminate)
+  // and its watchlist's news from every node.
+  await Promise.all([ctx.channels.watch(conn, signedIn.watchlist), ctx.adapter.listeningToUser(appId, signedIn.id)]);
   conn.sendEvent('pusher:signin_success', { user_data: userData });
 
-  const appId = conn.app.id;
   if (await ctx.adapter.users.signedIn(appId, signedIn.id, conn.socketId)) {
     ctx.channels.announce.userPresence(appId, signedIn.id, true);
   }

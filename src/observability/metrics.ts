@@ -4,6 +4,7 @@
 // only turned into metrics when scraped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PubSubTraffic } from '../adapter/pubsub-traffic.js';
 import { TrafficCounters } from '../connection/traffic.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import { SocketErrors } from '../protocol/errors.js';
@@ -121,6 +122,34 @@ export class HeraldMetrics {
       activity.on('slow_consumer_cut', ({ transport }) => this.slowConsumersCut.inc({ transport })),
     ];
     return () => stops.forEach((stop) => stop());
+  }
+
+  /** Exposes what the adapter sends to and hears from the other nodes (all zero on one node). */
+  countPubSub(traffic: PubSubTraffic): void {
+    const registers = [this.registry];
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    counter('herald_adapter_messages_received_total', 'Pub/sub messages this node heard from the cluster (a batch of one turn counts once)', () => traffic.messagesIn);
+    counter('herald_adapter_bytes_received_total', 'Bytes of the pub/sub messages this node heard', () => traffic.bytesIn);
+    counter('herald_adapter_broadcasts_received_total', 'Channel events inside the pub/sub messages this node heard (its own included)', () => traffic.broadcastsIn);
+    counter('herald_adapter_messages_published_total', 'Pub/sub messages this node published', () => traffic.messagesOut);
+    counter('herald_adapter_bytes_published_total', 'Bytes of the pub/sub messages this node published', () => traffic.bytesOut);
+    new Gauge({
+      name: 'herald_adapter_topics',
+      help: 'Pub/sub topics this node is subscribed to (with interest routing: about one per channel it serves)',
+      registers,
+      collect() {
+        this.set(traffic.topics);
+      },
+    });
   }
 
   /** Where the webhook queue depth is read from at scrape time. */

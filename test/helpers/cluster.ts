@@ -18,6 +18,20 @@ export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1
 export const HEARTBEAT_MS = 200;
 export const NODE_TIMEOUT_MS = 1000;
 
+export type Routing = 'interest' | 'broadcast';
+/**
+ * The routing every node of a test uses unless the test names one:
+ * HERALD_TEST_REDIS_ROUTING=broadcast runs the cluster tests on the older
+ * design (`npm run test:cluster-broadcast`); Herald's own default otherwise.
+ */
+export const TEST_ROUTING: Routing = routingFromEnv(process.env.HERALD_TEST_REDIS_ROUTING);
+
+function routingFromEnv(value: string | undefined): Routing {
+  if (value === undefined || value === '' || value === 'interest') return 'interest';
+  if (value === 'broadcast') return 'broadcast';
+  throw new Error(`HERALD_TEST_REDIS_ROUTING must be interest or broadcast, not ${value}`);
+}
+
 /**
  * Why the cluster tests cannot run, or null when Redis answers. Without
  * Redis they fail under CI and are skipped loudly elsewhere, never passed.
@@ -91,7 +105,7 @@ type HeraldOptions = NonNullable<Parameters<typeof startHerald>[0]>;
 
 export async function startNode(
   prefix: string,
-  options: { redisUrl?: string; apps?: HeraldOptions['apps']; overrides?: HeraldOptions['overrides'] } = {},
+  options: { redisUrl?: string; routing?: Routing; apps?: HeraldOptions['apps']; overrides?: HeraldOptions['overrides'] } = {},
 ): Promise<InProcessNode> {
   const running = await startHerald({
     apps: options.apps,
@@ -100,6 +114,7 @@ export async function startNode(
       adapter: 'redis',
       redisUrl: options.redisUrl ?? REDIS_URL,
       redisPrefix: prefix,
+      redisRouting: options.routing ?? TEST_ROUTING,
       nodeHeartbeatMs: HEARTBEAT_MS,
       nodeTimeoutMs: NODE_TIMEOUT_MS,
     },
@@ -125,6 +140,7 @@ export async function spawnNode(prefix: string, extraArgs: string[] = [], env: R
       HERALD_ADAPTER: 'redis',
       HERALD_REDIS_URL: REDIS_URL,
       HERALD_REDIS_PREFIX: prefix,
+      HERALD_REDIS_ROUTING: TEST_ROUTING,
       HERALD_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS),
       HERALD_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
       ...env,

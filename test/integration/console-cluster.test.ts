@@ -3,7 +3,7 @@
 // creator reaches subscribers on the other.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, uniquePrefix } from '../helpers/cluster.js';
+import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, TEST_ROUTING, uniquePrefix } from '../helpers/cluster.js';
 import { openConsoleStream } from '../helpers/console-stream.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { connected, nextEvent, subscribed, waitFor } from '../helpers/wait.js';
@@ -23,6 +23,7 @@ describe('the console of a two-node cluster', { skip }, () => {
           adapter: 'redis',
           redisUrl: REDIS_URL,
           redisPrefix: prefix,
+          redisRouting: TEST_ROUTING,
           nodeHeartbeatMs: HEARTBEAT_MS,
           nodeTimeoutMs: NODE_TIMEOUT_MS,
           consoleToken: TOKEN,

@@ -73,6 +73,16 @@ describe('Herald over a Redis Cluster', { skip }, () => {
     await a.sdk().trigger('orders', 'done', {});
     await Promise.all([doneA, doneB, doneExcluded]);
     assert.deepEqual(got.sort(), ['a', 'b']);
+
+    // Carried by sharded pub/sub: each topic subscribed on the one master of its slot, none on plain pub/sub.
+    const masters = redis.nodes('master');
+    const sharded = await Promise.all(masters.map((m) => m.call('PUBSUB', 'SHARDCHANNELS', `${prefix}:*`) as Promise<string[]>));
+    const plain = await Promise.all(masters.map((m) => m.call('PUBSUB', 'CHANNELS', `${prefix}:*`) as Promise<string[]>));
+    const topics = sharded.flat();
+    assert.ok(topics.length > 0, 'topics subscribed with SSUBSCRIBE');
+    assert.equal(new Set(topics).size, topics.length, 'each topic on one master');
+    sharded.forEach((held, i) => held.forEach((topic) => assert.equal(redis.slots[keySlot(topic)]?.[0], `${masters[i]?.options.host}:${masters[i]?.options.port}`)));
+    assert.deepEqual(plain.flat(), []);
   });
 
   test('a user on both nodes is one presence member, added and removed once', async (t) => {

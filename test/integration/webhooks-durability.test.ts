@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, uniquePrefix } from '../helpers/cluster.js';
+import { dropPrefix, HEARTBEAT_MS, NODE_TIMEOUT_MS, REDIS_URL, redisUnavailable, TEST_ROUTING, uniquePrefix } from '../helpers/cluster.js';
 import { APP } from '../helpers/herald.js';
 import { startHeraldProcess, type StartedHerald } from '../helpers/herald-process.js';
 import { PusherJS } from '../helpers/pusher-js.js';
@@ -174,6 +174,7 @@ describe('with the Redis adapter', { skip: redisSkip ?? false }, () => {
     HERALD_ADAPTER: 'redis',
     HERALD_REDIS_URL: REDIS_URL,
     HERALD_REDIS_PREFIX: prefix,
+    HERALD_REDIS_ROUTING: TEST_ROUTING,
     HERALD_NODE_HEARTBEAT_MS: String(HEARTBEAT_MS),
     HERALD_NODE_TIMEOUT_MS: String(NODE_TIMEOUT_MS),
     ...IN_WINDOW,

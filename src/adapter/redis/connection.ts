@@ -84,7 +84,13 @@ export function parseClusterUrl(url: string): ClusterAddress {
  * owner listens for 'error' (ioredis prints unheard errors to stderr) and
  * calls `connect()`.
  */
-export function redisConnection(url: string, name: string, overrides: Omit<RedisOptions, 'connectionName'> = {}): RedisClient {
+export function redisConnection(
+  url: string,
+  name: string,
+  overrides: Omit<RedisOptions, 'connectionName'> = {},
+  /** What only a Redis Cluster client takes (sharded subscribers, say). */
+  clusterOverrides: Partial<ClusterOptions> = {},
+): RedisClient {
   const options: RedisOptions = { ...SHARED, ...overrides, connectionName: name };
   if (!isClusterUrl(url)) return new Redis(url, options);
   const address = parseClusterUrl(url);
@@ -103,6 +109,7 @@ export function redisConnection(url: string, name: string, overrides: Omit<Redis
       password: address.password,
       ...(address.tls ? { tls: {} } : {}),
     },
+    ...clusterOverrides,
   };
   return new Cluster(
     address.nodes.map((n) => ({ host: n.host, port: n.port })),

@@ -57,9 +57,29 @@ export class RedisKeys {
     return `${this.prefix}:{node:${keyPart(node)}}:groups`;
   }
 
-  /** Pub/sub: frames to deliver (the hot path). */
+  /** Pub/sub: frames to deliver, every event of every app (broadcast routing only). */
   get broadcastTopic(): string {
     return `${this.prefix}:broadcast`;
+  }
+
+  /**
+   * Pub/sub: the events of one channel of one app, heard only by the nodes
+   * with a subscriber of it (interest routing). The message is a broadcast
+   * batch (`encodeBroadcasts` in messages.ts). A script that publishes a
+   * channel's event (history, say) takes this name as an argument.
+   */
+  channelTopic(appId: AppId, channel: ChannelName): string {
+    return `${this.prefix}:topic:${keyPart(appId)}:${keyPart(channel)}`;
+  }
+
+  /** Pub/sub: control messages for one signed-in user (terminate), heard only by the nodes holding its connections. */
+  userTopic(appId: AppId, userId: UserId): string {
+    return `${this.prefix}:user-topic:${keyPart(appId)}:${keyPart(userId)}`;
+  }
+
+  /** Whether a topic is a user's (`userTopic`): its messages are control messages, not broadcasts. */
+  isUserTopic(topic: string): boolean {
+    return topic.startsWith(`${this.prefix}:user-topic:`);
   }
 
   /** Pub/sub: node-to-node requests (terminate, queries). */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../logging/logger.js';
-import { redisConnection, type RedisClient } from './connection.js';
+import { isClusterUrl, redisConnection, type RedisClient } from './connection.js';
 
 /**
  * The node's two Redis connections (commands, and pub/sub which Redis
@@ -11,6 +11,11 @@ import { redisConnection, type RedisClient } from './connection.js';
 export class RedisLink {
   readonly commands: RedisClient;
   readonly subscriber: RedisClient;
+  /**
+   * Sharded pub/sub (SSUBSCRIBE / SPUBLISH, Redis 7): on a Redis Cluster each
+   * topic is carried by the shard that owns its slot, not by every node.
+   */
+  readonly sharded: boolean;
   /** Something this node holds may be missing from Redis: resynchronise at the next chance. */
   dirty = false;
   private outageLogged = false;
@@ -23,7 +28,11 @@ export class RedisLink {
     // Commands issued in the same event-loop turn (a burst of broadcasts,
     // say) go to Redis as one write.
     this.commands = redisConnection(url, 'herald', { enableAutoPipelining: true });
-    this.subscriber = redisConnection(url, 'herald-sub');
+    // The adapter subscribes again itself after a reconnection, to the
+    // topics it wants then (not those it wanted when the connection fell).
+    this.sharded = isClusterUrl(url);
+    // On a cluster, one subscriber connection to each master, which holds the topics of its slots.
+    this.subscriber = redisConnection(url, 'herald-sub', { autoResubscribe: false }, { shardedSubscribers: this.sharded });
     for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
       conn.on('close', () => {
