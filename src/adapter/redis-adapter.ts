@@ -9,7 +9,7 @@ import { TopicInterest } from './redis/interest.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { NodeLiveness } from './redis/liveness.js';
-import { NodeEntries } from './redis/membership.js';
+import { NodeMembership } from './redis/membership.js';
 import { RedisOccupancy } from './redis/occupancy.js';
 import {
   decodeBroadcasts,
@@ -96,11 +96,11 @@ export class RedisAdapter extends LocalAdapter {
     const log = options.log.child({ node: node.slice(0, 8) });
     const keys = new RedisKeys(options.prefix);
     const link = new RedisLink(options.url, log);
-    const entries = new NodeEntries();
+    const membership = new NodeMembership(link, keys, node);
     super(localConnectionCount, {
-      presence: new RedisPresenceStore(link, keys, node, entries),
+      presence: new RedisPresenceStore(link, keys, membership),
       cache: new RedisCacheStore(link, keys, ProtocolLimits.cacheTtlSeconds * 1000),
-      users: new RedisUserDirectory(link, keys, node, entries),
+      users: new RedisUserDirectory(link, keys, membership),
       rateLimits: new RedisRateLimiter(link, keys),
     });
     this.node = node;
@@ -108,20 +108,18 @@ export class RedisAdapter extends LocalAdapter {
     this.keys = keys;
     this.link = link;
     this.nodeTimeoutMs = options.nodeTimeoutMs;
-    this.occupancy = new RedisOccupancy(link, keys, node, entries);
+    this.occupancy = new RedisOccupancy(membership);
     this.counts = new RedisSubscriptionCounts(link, keys, node);
     this.liveness = new NodeLiveness(
       this.link,
-      this.keys,
-      this.node,
-      entries,
+      membership,
       { heartbeatMs: options.heartbeatMs, timeoutMs: options.nodeTimeoutMs },
       (changes) => changes.forEach(options.onClusterChange),
       this.log,
     );
     this.routing = new TopicRouting(keys, options.routing ?? 'interest');
     this.ownReplyTopic = keys.replyTopic(node);
-    this.bus = new PubSubBus(link.commands, link.subscriber, this.pubsub);
+    this.bus = new PubSubBus(link.commands, link.subscriber, this.pubsub, link.sharded);
     this.interest = new TopicInterest(
       this.bus,
       () => this.link.usable,

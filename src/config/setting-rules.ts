@@ -2,6 +2,7 @@
 // its value (overrides included): a Redis adapter for several workers, a
 // node timeout that outlasts two heartbeats, readable TLS files.
 import { readFileSync } from 'node:fs';
+import { isClusterUrl, parseClusterUrl } from '../adapter/redis/connection.js';
 import type { Setting } from './setting.js';
 import { SETTINGS, type SettingValues } from './setting-table.js';
 
@@ -17,6 +18,15 @@ export const SETTING_RULES: ReadonlyArray<(settings: SettingValues) => string | 
     workers > 1 && adapter !== 'redis'
       ? `--workers above 1 needs the Redis adapter so that the workers act as one server: set ${envName(SETTINGS.adapter)}=redis (and ${envName(SETTINGS.redisUrl)})`
       : null,
+  ({ redisUrl }) => {
+    if (!isClusterUrl(redisUrl)) return null;
+    try {
+      parseClusterUrl(redisUrl);
+      return null;
+    } catch (err) {
+      return `invalid Redis URL: ${(err as Error).message}`;
+    }
+  },
   ({ appStore, databaseUrl }) =>
     (appStore === 'postgres' || appStore === 'mysql') && databaseUrl === null
       ? `invalid database URL of the ${appStore} app store: set ${envName(SETTINGS.databaseUrl)} to ${appStore}://user:password@host:port/database`

@@ -176,7 +176,16 @@ export const SETTINGS = {
     flag: 'adapter',
     file: 'adapter',
   }),
-  redisUrl: setting({ label: 'Redis URL', doc: 'Redis URL', kind: text('URL'), default: 'redis://127.0.0.1:6379', env: 'HERALD_REDIS_URL', flag: 'redis-url', file: 'redisUrl' }),
+  /** One Redis (`redis://`, `rediss://`), or a Redis Cluster by some of its nodes (`redis-cluster://host:port,host:port`). */
+  redisUrl: setting({
+    label: 'Redis URL',
+    doc: 'Redis URL; a Redis Cluster as `redis-cluster://host:port,host:port` (see [Redis Cluster](#redis-cluster))',
+    kind: text('URL'),
+    default: 'redis://127.0.0.1:6379',
+    env: 'HERALD_REDIS_URL',
+    flag: 'redis-url',
+    file: 'redisUrl',
+  }),
   /** Prefix of every Redis key and pub/sub channel, so several clusters can share one Redis. */
   redisPrefix: setting({ label: 'Redis prefix', doc: 'Redis key and channel prefix', kind: text('PREFIX'), default: 'herald', env: 'HERALD_REDIS_PREFIX', flag: 'redis-prefix', file: 'redisPrefix' }),
   /**

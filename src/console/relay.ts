@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { redisConnection } from '../adapter/redis/connection.js';
+import { redisConnection, type RedisClient } from '../adapter/redis/connection.js';
 import { RedisKeys } from '../adapter/redis/keys.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
@@ -43,8 +42,8 @@ interface Relayed {
  */
 export class RedisConsoleRelay implements ConsoleRelay {
   private readonly nodeId = randomUUID();
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
+  private readonly subscriber: RedisClient;
   private readonly keys: RedisKeys;
   private readonly watchersHere = new Map<AppId, Set<(entry: ConsoleEntry) => void>>();
   /** Apps watched on other nodes, until when. */

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { redisConnection } from '../adapter/redis/connection.js';
+import { redisConnection, type RedisClient } from '../adapter/redis/connection.js';
 import { RedisKeys } from '../adapter/redis/keys.js';
 import { luaScript, runLua, type LuaScript } from '../adapter/redis/lua.js';
 import type { Logger } from '../logging/logger.js';
@@ -105,7 +104,7 @@ interface StoredEvent {
  * process also dies meanwhile, which is logged.
  */
 export class RedisWebhookQueue implements WebhookQueue {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: RedisKeys;
   /** KEYS of every queue script, in the order LIBRARY names them. */
   private readonly scriptKeys: readonly string[];

@@ -4,7 +4,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { isClusterUrl, parseClusterUrl } from '../../src/adapter/redis/connection.js';
 import type Pusher from 'pusher';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from './herald.js';
 import { startHeraldProcess } from './herald-process.js';
@@ -36,6 +37,7 @@ function routingFromEnv(value: string | undefined): Routing {
  * Redis they fail under CI and are skipped loudly elsewhere, never passed.
  */
 export async function redisUnavailable(): Promise<string | null> {
+  if (isClusterUrl(REDIS_URL)) return null;
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
   redis.on('error', () => {});
   try {
@@ -55,19 +57,29 @@ export async function redisUnavailable(): Promise<string | null> {
 /** A key prefix no other run uses; its keys are deleted by `dropPrefix`. */
 export const uniquePrefix = (name: string) => `herald-test-${name}-${process.pid}-${rid()}`;
 
-export async function dropPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
+export async function dropPrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const client = testRedis(url);
+  client.on('error', () => {});
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    // A Redis Cluster's keys are spread over its masters: each is scanned for its own.
+    const servers = client instanceof Cluster ? (await client.ping(), client.nodes('master')) : [client];
+    for (const redis of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+        cursor = next;
+        await Promise.all(keys.map((key) => redis.del(key)));
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    client.disconnect();
   }
+}
+
+/** A client of the tests' Redis, or of a Redis Cluster when the URL names one (`redis-cluster://`). */
+export function testRedis(url = REDIS_URL): Redis | Cluster {
+  if (!isClusterUrl(url)) return new Redis(url, { maxRetriesPerRequest: 1 });
+  return new Cluster(parseClusterUrl(url).nodes.map((n) => ({ host: n.host, port: n.port })));
 }
 
 /** What a test needs of a node, wherever it runs. */

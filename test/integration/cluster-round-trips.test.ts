@@ -73,10 +73,11 @@ test('a presence subscribe is one script, and so is leaving', { skip: skip ?? fa
   });
   assert.deepEqual(leaving, ['evalsha leavePresence']);
 
-  // The channel's first subscriber on a node records the node's occupancy in the same script.
+  // The channel's first subscriber on a node records the node's occupancy in the same script; the node lists the
+  // channel among those where it holds entries (for its cleanup if it dies) in the same write, waiting for no reply.
   const first = node.client(t, { presence: { user_id: 'first' } });
   const occupying = await commandsOf(async () => {
     await subscribed(first, 'presence-elsewhere');
   });
-  assert.deepEqual(occupying, ['evalsha joinPresence']);
+  assert.deepEqual(occupying, ['sadd', 'evalsha joinPresence']);
 });

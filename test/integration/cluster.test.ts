@@ -3,9 +3,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import { RedisKeys } from '../../src/adapter/redis/keys.js';
-import { apiGet, dropPrefix, REDIS_URL, redisUnavailable, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
+import { apiGet, dropPrefix, redisUnavailable, startNode, testRedis, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { WebSocket } from 'ws';
 import { APP } from '../helpers/herald.js';
 import { connected, nextEvent, subscribed, waitFor, withTimeout } from '../helpers/wait.js';
@@ -258,7 +257,7 @@ describe('presence member limits are cluster-wide', { skip }, () => {
     ann.unsubscribe('presence-full');
     annAgain.unsubscribe('presence-full');
     // Node A recorded its occupancy with bob's join and let go of it when the join was refused; B's went with ann.
-    const redis = new Redis(REDIS_URL);
+    const redis = testRedis();
     t.after(() => redis.disconnect());
     const occupancy = new RedisKeys(prefix).occupancy(APP.id, 'presence-full');
     await waitFor(async () => (await redis.exists(occupancy)) === 0, 'no node to occupy presence-full');

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { publishInOrder, type RedisClient } from './connection.js';
 import type { PubSubTraffic } from '../pubsub-traffic.js';
 
 /** Asked of Redis in one command at most, so that a resubscription after an outage never builds one huge command. */
@@ -14,8 +14,8 @@ const TOPICS_PER_COMMAND = 1000;
  */
 export class PubSubBus {
   constructor(
-    private readonly commands: Redis,
-    private readonly subscriber: Redis,
+    private readonly commands: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly traffic: PubSubTraffic,
     /** SPUBLISH / SSUBSCRIBE instead of PUBLISH / SUBSCRIBE (Redis 7). */
     private readonly sharded = false,
@@ -34,7 +34,7 @@ export class PubSubBus {
   publish(topic: string, text: string): Promise<unknown> {
     this.traffic.messagesOut++;
     this.traffic.bytesOut += Buffer.byteLength(text);
-    return this.sharded ? this.commands.spublish(topic, text) : this.commands.publish(topic, text);
+    return this.sharded ? this.commands.spublish(topic, text) : publishInOrder(this.commands, topic, text);
   }
 
   /** Resolves once Redis confirmed every topic: from then on each message published to them reaches this node. */

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../logging/logger.js';
-import { redisConnection } from './connection.js';
+import { isClusterUrl, redisConnection, type RedisClient } from './connection.js';
 
 /**
  * The node's two Redis connections (commands, and pub/sub which Redis
@@ -10,8 +9,13 @@ import { redisConnection } from './connection.js';
  * they are logged (once per outage) and the node carries on locally.
  */
 export class RedisLink {
-  readonly commands: Redis;
-  readonly subscriber: Redis;
+  readonly commands: RedisClient;
+  readonly subscriber: RedisClient;
+  /**
+   * Sharded pub/sub (SSUBSCRIBE / SPUBLISH, Redis 7): on a Redis Cluster each
+   * topic is carried by the shard that owns its slot, not by every node.
+   */
+  readonly sharded: boolean;
   /** Something this node holds may be missing from Redis: resynchronise at the next chance. */
   dirty = false;
   private outageLogged = false;
@@ -26,7 +30,9 @@ export class RedisLink {
     this.commands = redisConnection(url, 'herald', { enableAutoPipelining: true });
     // The adapter subscribes again itself after a reconnection, to the
     // topics it wants then (not those it wanted when the connection fell).
-    this.subscriber = redisConnection(url, 'herald-sub', { autoResubscribe: false });
+    this.sharded = isClusterUrl(url);
+    // On a cluster, one subscriber connection to each master, which holds the topics of its slots.
+    this.subscriber = redisConnection(url, 'herald-sub', { autoResubscribe: false }, { shardedSubscribers: this.sharded });
     for (const [name, conn] of [['commands', this.commands], ['subscriber', this.subscriber]] as const) {
       conn.on('error', (err: Error) => this.failed(`${name} connection`, err));
       conn.on('close', () => {
@@ -48,7 +54,7 @@ export class RedisLink {
 
   /** Connects both; resolves when both are ready or `ms` has passed (never rejects). */
   async connect(ms: number): Promise<void> {
-    const ready = (conn: Redis) =>
+    const ready = (conn: RedisClient) =>
       new Promise<void>((resolve) => {
         if (conn.status === 'ready') return resolve();
         conn.once('ready', () => resolve());
@@ -73,7 +79,7 @@ export class RedisLink {
    * Redis. A skipped operation may have been a write, so the link is marked
    * for the resync that puts this node's state back into Redis.
    */
-  async attempt<T>(what: string, work: (redis: Redis) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
+  async attempt<T>(what: string, work: (redis: RedisClient) => Promise<T>, fallback: () => T | Promise<T>): Promise<T> {
     if (!this.usable) {
       this.dirty = true;
       return fallback();

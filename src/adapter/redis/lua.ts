@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connection.js';
 
 /** A Lua script as Redis caches it: its text, and the SHA1 by which it is run once Redis knows it. */
 export interface LuaScript {
@@ -24,7 +24,7 @@ export function luaScript(body: string, library = ''): LuaScript {
  * hot path sends a hash, not kilobytes of Lua.
  */
 export async function runLua(
-  redis: Redis,
+  redis: RedisClient,
   script: LuaScript,
   keys: readonly string[],
   args: readonly (string | number)[],

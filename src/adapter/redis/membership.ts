@@ -1,6 +1,9 @@
 import type { ClusterChange } from '../adapter.js';
 import type { AppId, ChannelName, NodeId, SocketId, UserId } from './types.js';
-import { socketRef } from './keys.js';
+import { socketRef, type RedisKeys } from './keys.js';
+import type { RedisLink } from './link.js';
+import type { LuaScript } from './lua.js';
+import { runScript } from './scripts.js';
 
 /** A membership entry as the Lua scripts read it (see scripts.ts). */
 export type MembershipEntry = string;
@@ -15,29 +18,113 @@ export const userEntry = (node: NodeId, appId: AppId, userId: UserId, socketId: 
 
 /**
  * This node's own membership entries with the presence user_info of each
- * (JSON). The node is the authority on its own sockets: this is what it
- * writes back to Redis after an outage, whatever Redis lost meanwhile.
+ * (JSON), by group (the node's index key in the group: see scripts.ts). The
+ * node is the authority on its own sockets: this is what it writes back to
+ * Redis after an outage, whatever Redis lost meanwhile.
  */
 export class NodeEntries {
-  private readonly entries = new Map<MembershipEntry, string>();
+  private readonly groups = new Map<string, Map<MembershipEntry, string>>();
 
-  set(entry: MembershipEntry, info: string): void {
-    this.entries.set(entry, info);
+  /** Returns true when this is the node's first entry in the group. */
+  set(index: string, entry: MembershipEntry, info: string): boolean {
+    const group = this.groups.get(index);
+    if (group) {
+      group.set(entry, info);
+      return false;
+    }
+    this.groups.set(index, new Map([[entry, info]]));
+    return true;
   }
 
-  delete(entry: MembershipEntry): void {
-    this.entries.delete(entry);
+  /** Returns true when this was the node's last entry in the group. */
+  delete(index: string, entry: MembershipEntry): boolean {
+    const group = this.groups.get(index);
+    if (!group || !group.delete(entry) || group.size > 0) return false;
+    this.groups.delete(index);
+    return true;
   }
 
-  info(entry: MembershipEntry): string | undefined {
-    return this.entries.get(entry);
+  has(index: string): boolean {
+    return this.groups.has(index);
   }
 
-  /** entry, info, entry, info… as the resync script takes them. */
-  flatten(): string[] {
+  info(index: string, entry: MembershipEntry): string | undefined {
+    return this.groups.get(index)?.get(entry);
+  }
+
+  /** The groups where the node has entries now. */
+  indexes(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** entry, info, entry, info… of one group, as the resync script takes them. */
+  flatten(index: string): string[] {
     const out: string[] = [];
-    for (const [entry, info] of this.entries) out.push(entry, info);
+    for (const [entry, info] of this.groups.get(index) ?? []) out.push(entry, info);
     return out;
+  }
+}
+
+/**
+ * This node's membership as it writes it: its entries kept locally, the
+ * script of each change run on the change's group, and Redis's list of the
+ * node's groups (`RedisKeys.nodeGroups`, which is how survivors find its
+ * entries if it dies) kept in step. A group is listed when the node's first
+ * entry there is made, in the same turn as the script that writes it (a
+ * node cannot die between the two), and unlisted only once a script has
+ * left the node nothing there, so a group is never unlisted while Redis
+ * may still hold some of the node's entries in it. A write that fails
+ * marks the link for the resync, which lists every group again.
+ */
+export class NodeMembership {
+  readonly entries = new NodeEntries();
+
+  constructor(
+    private readonly link: RedisLink,
+    readonly keys: RedisKeys,
+    readonly node: NodeId,
+  ) {}
+
+  channelIndex(appId: AppId, channel: ChannelName): string {
+    return this.keys.channelIndex(appId, channel, this.node);
+  }
+
+  userIndex(appId: AppId, userId: UserId): string {
+    return this.keys.userIndex(appId, userId, this.node);
+  }
+
+  record(index: string, entry: MembershipEntry, info: string): void {
+    if (this.entries.set(index, entry, info)) this.list('sadd', index);
+  }
+
+  forget(index: string, entry: MembershipEntry): void {
+    this.entries.delete(index, entry);
+  }
+
+  /** A membership script's reply on one group; null when Redis could not answer (the caller's local answer stands). */
+  run(what: string, index: string, s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
+    return this.link.attempt(
+      what,
+      async (redis) => {
+        const reply = await runScript(redis, s, index, [this.keys.prefix, this.node, ...args]);
+        this.unlistIfEmpty(index);
+        return reply;
+      },
+      () => null,
+    );
+  }
+
+  /** After a script that succeeded: a group where the node holds nothing now leaves its list. */
+  unlistIfEmpty(index: string): void {
+    if (!this.entries.has(index)) this.list('srem', index);
+  }
+
+  private list(op: 'sadd' | 'srem', index: string): void {
+    if (!this.link.usable) {
+      this.link.dirty = true;
+      return;
+    }
+    this.link.commands[op](this.keys.nodeGroups(this.node), index).catch((err: unknown) => this.link.failed('node groups', err));
   }
 }
 

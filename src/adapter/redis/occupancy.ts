@@ -1,8 +1,6 @@
-import type { RedisKeys } from './keys.js';
-import type { RedisLink } from './link.js';
-import { occupancyEntry, type NodeEntries } from './membership.js';
-import { applyEntry, runScript } from './scripts.js';
-import type { AppId, ChannelName, NodeId } from './types.js';
+import { occupancyEntry, type NodeMembership } from './membership.js';
+import { applyEntry } from './scripts.js';
+import type { AppId, ChannelName } from './types.js';
 
 /**
  * Which nodes have subscribers in which channels, as membership entries: the
@@ -12,22 +10,15 @@ import type { AppId, ChannelName, NodeId } from './types.js';
  * not one per subscriber.
  */
 export class RedisOccupancy {
-  constructor(
-    private readonly link: RedisLink,
-    private readonly keys: RedisKeys,
-    private readonly node: NodeId,
-    private readonly entries: NodeEntries,
-  ) {}
+  constructor(private readonly membership: NodeMembership) {}
 
-  change(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
-    const entry = occupancyEntry(this.node, appId, channel);
-    if (occupied) this.entries.set(entry, '');
-    else this.entries.delete(entry);
-    return this.link.attempt(
-      'channel occupancy',
-      async (redis) => (await runScript(redis, applyEntry, [this.keys.prefix, this.node, occupied ? 'add' : 'remove', entry, ''])) === 1,
-      // Decided locally for now; the resync when Redis returns tells the cluster.
-      () => true,
-    );
+  async change(appId: AppId, channel: ChannelName, occupied: boolean): Promise<boolean> {
+    const index = this.membership.channelIndex(appId, channel);
+    const entry = occupancyEntry(this.membership.node, appId, channel);
+    if (occupied) this.membership.record(index, entry, '');
+    else this.membership.forget(index, entry);
+    const reply = await this.membership.run('channel occupancy', index, applyEntry, [occupied ? 'add' : 'remove', entry, '']);
+    // Decided locally for now when Redis could not answer; the resync when Redis returns tells the cluster.
+    return reply === null ? true : reply === 1;
   }
 }

@@ -2,10 +2,9 @@ import { MemoryPresenceStore, type PresenceJoin, type PresenceJoinOptions, type 
 import type { PresenceMember } from '../../protocol/types.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
-import { occupancyEntry, presenceEntry, type NodeEntries } from './membership.js';
-import type { LuaScript } from './lua.js';
-import { joinPresence, leavePresence, runScript } from './scripts.js';
-import type { AppId, ChannelName, NodeId, SocketId, UserId } from './types.js';
+import { occupancyEntry, presenceEntry, type NodeMembership } from './membership.js';
+import { joinPresence, leavePresence } from './scripts.js';
+import type { AppId, ChannelName, SocketId, UserId } from './types.js';
 
 /**
  * Presence membership shared by every node through Redis: a user counts once
@@ -21,26 +20,27 @@ export class RedisPresenceStore implements PresenceStore {
   constructor(
     private readonly link: RedisLink,
     private readonly keys: RedisKeys,
-    private readonly node: NodeId,
-    private readonly entries: NodeEntries,
+    private readonly membership: NodeMembership,
   ) {}
 
   async join(appId: AppId, channel: ChannelName, socketId: SocketId, member: PresenceMember, options: PresenceJoinOptions): Promise<PresenceJoin> {
-    const entry = presenceEntry(this.node, appId, channel, member.user_id, socketId);
-    const occupancy = options.occupying ? occupancyEntry(this.node, appId, channel) : '';
+    const node = this.membership.node;
+    const index = this.membership.channelIndex(appId, channel);
+    const entry = presenceEntry(node, appId, channel, member.user_id, socketId);
+    const occupancy = options.occupying ? occupancyEntry(node, appId, channel) : '';
     const info = JSON.stringify(member.user_info ?? null);
-    this.entries.set(entry, info);
-    if (occupancy) this.entries.set(occupancy, '');
-    const reply = await this.run('presence join', joinPresence, [entry, info, options.maxMembers, occupancy]);
+    this.membership.record(index, entry, info);
+    if (occupancy) this.membership.record(index, occupancy, '');
+    const reply = await this.membership.run('presence join', index, joinPresence, [entry, info, options.maxMembers, occupancy]);
     if (reply === null) {
       // Decided locally for now (this node's members only); the resync when Redis returns tells the cluster.
       const admitted = await this.local.admit(appId, channel, socketId, member, options.maxMembers);
-      if (admitted.full) this.entries.delete(entry);
+      if (admitted.full) this.membership.forget(index, entry);
       return { ...admitted, occupied: options.occupying };
     }
     const [occupied, joined, flat] = reply as [number, number, string[]];
     if (joined === -1) {
-      this.entries.delete(entry);
+      this.membership.forget(index, entry);
       return { full: true, occupied: occupied === 1 };
     }
     await this.local.add(appId, channel, socketId, member);
@@ -51,13 +51,15 @@ export class RedisPresenceStore implements PresenceStore {
 
   async leave(appId: AppId, channel: ChannelName, socketId: SocketId, userId: UserId, vacating: boolean): Promise<PresenceLeave> {
     const local = await this.local.remove(appId, channel, socketId, userId);
-    const entry = presenceEntry(this.node, appId, channel, userId, socketId);
-    const occupancy = vacating ? occupancyEntry(this.node, appId, channel) : '';
-    this.entries.delete(entry);
-    if (occupancy) this.entries.delete(occupancy);
-    const reply = await this.run('presence leave', leavePresence, [entry, occupancy]);
-    if (reply === null) return { userLeft: local.userLeft, vacated: vacating };
-    const [left, vacated] = reply as [number, number];
+    const node = this.membership.node;
+    const index = this.membership.channelIndex(appId, channel);
+    const entry = presenceEntry(node, appId, channel, userId, socketId);
+    const occupancy = vacating ? occupancyEntry(node, appId, channel) : '';
+    this.membership.forget(index, entry);
+    if (occupancy) this.membership.forget(index, occupancy);
+    const answer = await this.membership.run('presence leave', index, leavePresence, [entry, occupancy]);
+    if (answer === null) return { userLeft: local.userLeft, vacated: vacating };
+    const [left, vacated] = answer as [number, number];
     return { userLeft: left === 1, vacated: vacated === 1 };
   }
 
@@ -83,10 +85,5 @@ export class RedisPresenceStore implements PresenceStore {
       (redis) => redis.hlen(this.keys.presenceMembers(appId, channel)),
       () => this.local.memberCount(appId, channel),
     );
-  }
-
-  /** A membership script's reply; null when Redis could not answer, and the local answer stands. */
-  private run(what: string, s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
-    return this.link.attempt(what, (redis) => runScript(redis, s, [this.keys.prefix, this.node, ...args]), () => null);
   }
 }

@@ -8,46 +8,49 @@
 //   ["p", appId, channel, userId, socketRef]   a socket in a presence channel
 //   ["u", appId, userId, socketRef]            a signed-in socket
 //   ["c", appId, channel, nodeId]              a node with subscribers in a channel
-// Each node keeps the set of its own entries (`{prefix}:node:{id}:entries`),
-// which is what survivors remove when it dies and what it rewrites when
-// Redis comes back.
+// Entries fall into groups: a channel's ("p" and "c") and a user's ("u").
+// Each node keeps, in every group where it has entries, the set of its own
+// entries there (its index: `RedisKeys.channelIndex` / `userIndex`), in the
+// group's hash slot; and the list of those indexes (`RedisKeys.nodeGroups`).
+// That is what survivors remove when it dies, one group per script, and
+// what it rewrites when Redis comes back.
 //
-// Keys are built here from the entries with the rule of RedisKeys (keys.ts):
-// every variable part goes through `part`, which must stay the same as
-// `keyPart`.
-import type { Redis } from 'ioredis';
+// Every script here touches one group, or the node list, and nothing else,
+// so on a Redis Cluster each runs on the one node that holds its slot.
+// KEYS[1] names the group (the node's index in it): ioredis routes the
+// script by it. The other keys are built here from the entries with the
+// rule of RedisKeys (keys.ts): every variable part goes through `part`,
+// which must stay the same as `keyPart`, and a group's keys share its tag.
+import type { RedisClient } from './connection.js';
 import { luaScript, runLua, type LuaScript } from './lua.js';
 
 const script = (body: string): LuaScript => luaScript(body, LIBRARY);
 
-/** Runs a membership script. They take no KEYS: the keys they touch follow from the entries they read. */
-export function runScript(redis: Redis, s: LuaScript, args: readonly (string | number)[]): Promise<unknown> {
-  return runLua(redis, s, [], args);
+/** Runs a membership script on one group: `index` is this node's index key there (see RedisKeys). */
+export function runScript(redis: RedisClient, s: LuaScript, index: string, args: readonly (string | number)[]): Promise<unknown> {
+  return runLua(redis, s, [index], args);
 }
 
 // add/remove return true when the user became present / absent cluster-wide
 // (for "c" entries: when the channel became occupied / vacated cluster-wide).
 const LIBRARY = `
 local P = ARGV[1]
-local ESCAPES = { ['%'] = '%25', [':'] = '%3A' }
+local ESCAPES = { ['%'] = '%25', [':'] = '%3A', ['{'] = '%7B', ['}'] = '%7D' }
 local function part(s)
   -- Most ids have nothing to escape: finding that is half the cost of gsub.
-  if not string.find(s, '[%%:]') then return s end
-  return (string.gsub(s, '[%%:]', ESCAPES))
+  if not string.find(s, '[%%:{}]') then return s end
+  return (string.gsub(s, '[%%:{}]', ESCAPES))
 end
-local function entries_of(node)
-  return P .. ':node:' .. part(node) .. ':entries'
-end
-local function channel_key(kind, d)
-  return P .. ':' .. kind .. ':' .. part(d[2]) .. ':' .. part(d[3])
+local function channel_tag(d)
+  return P .. ':{' .. part(d[2]) .. ':' .. part(d[3]) .. '}'
 end
 local function sockets_of(d)
-  if d[1] == 'p' then return channel_key('presence', d) .. ':user:' .. part(d[4]), d[5] end
-  if d[1] == 'c' then return channel_key('occupancy', d), d[4] end
-  return P .. ':user:' .. part(d[2]) .. ':' .. part(d[3]), d[4]
+  if d[1] == 'p' then return channel_tag(d) .. ':user:' .. part(d[4]), d[5] end
+  if d[1] == 'c' then return channel_tag(d) .. ':occupancy', d[4] end
+  return P .. ':{' .. part(d[2]) .. ':user:' .. part(d[3]) .. '}:sockets', d[4]
 end
 local function members_of(d)
-  return channel_key('presence', d) .. ':members'
+  return channel_tag(d) .. ':members'
 end
 local function add_decoded(d, info)
   local key, ref = sockets_of(d)
@@ -63,7 +66,7 @@ local function remove(entry)
   local key, ref = sockets_of(d)
   if redis.call('SREM', key, ref) == 0 then return false end
   -- A node without subscribers in a channel has none to count there.
-  if d[1] == 'c' then redis.call('HDEL', channel_key('subscriptions', d), d[4]) end
+  if d[1] == 'c' then redis.call('HDEL', channel_tag(d) .. ':subscriptions', d[4]) end
   if redis.call('SCARD', key) > 0 then return false end
   if d[1] == 'p' then redis.call('HDEL', members_of(d), d[4]) end
   return true
@@ -74,9 +77,9 @@ local function now_ms()
 end
 `;
 
-/** ARGV: prefix, node, 'add'|'remove', entry, info. Returns 1 when the user appeared / disappeared cluster-wide. */
+/** KEYS: the node's index in the entry's group. ARGV: prefix, node, 'add'|'remove', entry, info. Returns 1 when the user appeared / disappeared cluster-wide. */
 export const applyEntry = script(`
-local idx = entries_of(ARGV[2])
+local idx = KEYS[1]
 local entry = ARGV[4]
 if ARGV[3] == 'add' then
   redis.call('SADD', idx, entry)
@@ -89,12 +92,13 @@ return 0
 `);
 
 /**
- * ARGV: prefix, node, then entry/info pairs: everything the node holds now.
- * Makes Redis agree with the node; returns a flat list of '+'|'-', entry
- * for every user that appeared or disappeared cluster-wide.
+ * KEYS: the node's index in one group. ARGV: prefix, node, then entry/info
+ * pairs: everything the node holds in that group now. Makes Redis agree
+ * with the node there; returns a flat list of '+'|'-', entry for every user
+ * that appeared or disappeared cluster-wide.
  */
-export const resyncNode = script(`
-local idx = entries_of(ARGV[2])
+export const resyncGroup = script(`
+local idx = KEYS[1]
 local wanted = {}
 for i = 3, #ARGV, 2 do wanted[ARGV[i]] = true end
 local changes = {}
@@ -113,56 +117,70 @@ return changes
 `);
 
 /**
- * ARGV: prefix, node, timeout ms. Records the node's heartbeat, then removes
- * every node silent for longer than the timeout with all its entries.
- * Returns {1 if this node was not registered (new, or removed as dead),
- * entries whose user disappeared cluster-wide}.
+ * KEYS: a node's index in one group. ARGV: prefix, node. Removes all of
+ * the node's entries there (it died, or is leaving); returns the entries
+ * whose user disappeared cluster-wide. Whoever runs it first gets them, so
+ * each is announced once even when two survivors clean up the same group.
  */
-export const heartbeat = script(`
-local nodes = P .. ':nodes'
-local now = now_ms()
-local registered = redis.call('ZADD', nodes, now, ARGV[2])
+export const dropGroup = script(`
 local gone = {}
-for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now - tonumber(ARGV[3]))) do
-  redis.call('ZREM', nodes, node)
-  local idx = entries_of(node)
-  for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
-    if remove(entry) then table.insert(gone, entry) end
-  end
-  redis.call('DEL', idx)
-end
-return {registered, gone}
-`);
-
-/** ARGV: prefix, timeout ms. The nodes that sent a heartbeat within the timeout. */
-export const liveNodes = script(`
-return redis.call('ZRANGEBYSCORE', P .. ':nodes', now_ms() - tonumber(ARGV[2]), '+inf')
-`);
-
-/** ARGV: prefix, node. A node leaving cleanly: its entries go, as for a dead node. */
-export const leaveCluster = script(`
-redis.call('ZREM', P .. ':nodes', ARGV[2])
-local idx = entries_of(ARGV[2])
-local gone = {}
-for _, entry in ipairs(redis.call('SMEMBERS', idx)) do
+for _, entry in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if remove(entry) then table.insert(gone, entry) end
 end
-redis.call('DEL', idx)
+redis.call('DEL', KEYS[1])
 return gone
 `);
 
 /**
- * ARGV: prefix, node, presence entry, user_info, most members, occupancy
- * entry or ''. A socket joining a presence channel, in one round trip: the
- * node's occupancy of the channel (when this is its first subscriber there:
- * recorded even if the join is refused, so that the node's entries and its
- * subscribers agree until it lets go), the member limit, the membership and
- * the member list. Returns {1 if the channel became occupied cluster-wide,
- * -1 if the channel is full, else 1 if the user is new in the channel, else
- * 0, then user id, user_info… of every member}.
+ * KEYS: nodes, dead nodes. ARGV: prefix, node, timeout ms, cleanup lease ms.
+ * Records the node's heartbeat and moves every node silent for longer than
+ * the timeout to the dead nodes; then hands this node the dead nodes that
+ * nobody is cleaning up (or whose cleaner has held them longer than the
+ * lease: it died too), each to one node at a time. A node that is itself
+ * still being cleaned up is not registered until that is over, so that
+ * the cleanup cannot remove what it writes back. Returns {1 if this node
+ * was not registered (new, or taken for dead), 2 if it must wait, else 0;
+ * the dead nodes to clean up}.
+ */
+export const heartbeat = script(`
+local nodes, dead = KEYS[1], KEYS[2]
+local now = now_ms()
+if redis.call('ZSCORE', dead, ARGV[2]) then return {2, {}} end
+local registered = redis.call('ZADD', nodes, now, ARGV[2])
+for _, node in ipairs(redis.call('ZRANGEBYSCORE', nodes, '-inf', now - tonumber(ARGV[3]))) do
+  redis.call('ZREM', nodes, node)
+  redis.call('ZADD', dead, 0, node)
+end
+local claimed = redis.call('ZRANGEBYSCORE', dead, '-inf', now)
+for _, node in ipairs(claimed) do redis.call('ZADD', dead, now + tonumber(ARGV[4]), node) end
+return {registered, claimed}
+`);
+
+/** KEYS: nodes, dead nodes. ARGV: prefix, node, cleanup lease ms. A node leaving cleanly hands itself to its own cleanup. */
+export const leaveCluster = script(`
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZADD', KEYS[2], now_ms() + tonumber(ARGV[3]), ARGV[2])
+return 0
+`);
+
+/** KEYS: nodes. ARGV: prefix, timeout ms. The nodes that sent a heartbeat within the timeout. */
+export const liveNodes = script(`
+return redis.call('ZRANGEBYSCORE', KEYS[1], now_ms() - tonumber(ARGV[2]), '+inf')
+`);
+
+/**
+ * KEYS: the node's index in the channel. ARGV: prefix, node, presence
+ * entry, user_info, most members, occupancy entry or ''. A socket joining a
+ * presence channel, in one round trip: the node's occupancy of the channel
+ * (when this is its first subscriber there: recorded even if the join is
+ * refused, so that the node's entries and its subscribers agree until it
+ * lets go), the member limit, the membership and the member list. Returns
+ * {1 if the channel became occupied cluster-wide, -1 if the channel is
+ * full, else 1 if the user is new in the channel, else 0, then user id,
+ * user_info… of every member}.
  */
 export const joinPresence = script(`
-local idx = entries_of(ARGV[2])
+local idx = KEYS[1]
 local occupied = 0
 if ARGV[6] ~= '' then
   redis.call('SADD', idx, ARGV[6])
@@ -180,13 +198,14 @@ return {occupied, new, redis.call('HGETALL', members)}
 `);
 
 /**
- * ARGV: prefix, node, presence entry, occupancy entry or ''. A socket
- * leaving a presence channel, with the node's occupancy when it was its
- * last subscriber there. Returns {1 if the user left the channel, 1 if the
- * channel became vacant cluster-wide}, in the order they are told.
+ * KEYS: the node's index in the channel. ARGV: prefix, node, presence
+ * entry, occupancy entry or ''. A socket leaving a presence channel, with
+ * the node's occupancy when it was its last subscriber there. Returns {1 if
+ * the user left the channel, 1 if the channel became vacant cluster-wide},
+ * in the order they are told.
  */
 export const leavePresence = script(`
-local idx = entries_of(ARGV[2])
+local idx = KEYS[1]
 local left = 0
 if redis.call('SREM', idx, ARGV[3]) == 1 and remove(ARGV[3]) then left = 1 end
 local vacated = 0
@@ -195,18 +214,18 @@ return {left, vacated}
 `);
 
 /**
- * ARGV: prefix, node, appId, channel, this node's subscriber count, who is
- * told ('clients' | 'webhooks'). Records the node's count of the channel and
- * decides, for the whole cluster, whether the sum is news: returns the sum
- * when it differs from the last one told to that audience (and remembers
- * it), -1 when it does not. Several nodes whose counts change together
- * thus tell each resulting count once, and in the order Redis saw them.
- * The last count told expires after a day unchanged, so that a channel whose
- * nodes died leaves nothing behind for long.
+ * KEYS: the channel's subscription counts. ARGV: prefix, node, appId,
+ * channel, this node's subscriber count, who is told ('clients' |
+ * 'webhooks'). Records the node's count of the channel and decides, for the
+ * whole cluster, whether the sum is news: returns the sum when it differs
+ * from the last one told to that audience (and remembers it), -1 when it
+ * does not. Several nodes whose counts change together thus tell each
+ * resulting count once, and in the order Redis saw them. The last count
+ * told expires after a day unchanged, so that a channel whose nodes died
+ * leaves nothing behind for long.
  */
 export const tellSubscriptionCount = script(`
-local d = {'c', ARGV[3], ARGV[4]}
-local counts = channel_key('subscriptions', d)
+local counts = KEYS[1]
 local told = counts .. ':told'
 if tonumber(ARGV[5]) > 0 then redis.call('HSET', counts, ARGV[2], ARGV[5]) else redis.call('HDEL', counts, ARGV[2]) end
 local total = 0

@@ -22,7 +22,7 @@ export class RedisSubscriptionCounts {
     return this.link.attempt(
       'subscription count',
       async (redis) => {
-        const total = (await runScript(redis, tellSubscriptionCount, [this.keys.prefix, this.node, appId, channel, localCount, 'clients'])) as number;
+        const total = (await runScript(redis, tellSubscriptionCount, this.keys.subscriptionCounts(appId, channel), [this.keys.prefix, this.node, appId, channel, localCount, 'clients'])) as number;
         return total === -1 ? null : total;
       },
       // Cut off from the others, this node can only tell what it sees.

@@ -1,9 +1,9 @@
 import { MemoryUserDirectory, type UserDirectory } from '../user-directory.js';
 import type { RedisKeys } from './keys.js';
 import type { RedisLink } from './link.js';
-import { userEntry, type NodeEntries } from './membership.js';
-import { applyEntry, runScript } from './scripts.js';
-import type { AppId, NodeId, SocketId, UserId } from './types.js';
+import { userEntry, type NodeMembership } from './membership.js';
+import { applyEntry } from './scripts.js';
+import type { AppId, SocketId, UserId } from './types.js';
 
 /**
  * Which users are signed in anywhere in the cluster, for watchlists. Like
@@ -15,22 +15,23 @@ export class RedisUserDirectory implements UserDirectory {
   constructor(
     private readonly link: RedisLink,
     private readonly keys: RedisKeys,
-    private readonly node: NodeId,
-    private readonly entries: NodeEntries,
+    private readonly membership: NodeMembership,
   ) {}
 
   async signedIn(appId: AppId, userId: UserId, socketId: SocketId) {
     const local = await this.local.signedIn(appId, userId, socketId);
-    const entry = userEntry(this.node, appId, userId, socketId);
-    this.entries.set(entry, '');
-    return (await this.apply('add', entry)) ?? local;
+    const index = this.membership.userIndex(appId, userId);
+    const entry = userEntry(this.membership.node, appId, userId, socketId);
+    this.membership.record(index, entry, '');
+    return (await this.apply('add', index, entry)) ?? local;
   }
 
   async signedOut(appId: AppId, userId: UserId, socketId: SocketId) {
     const local = await this.local.signedOut(appId, userId, socketId);
-    const entry = userEntry(this.node, appId, userId, socketId);
-    this.entries.delete(entry);
-    return (await this.apply('remove', entry)) ?? local;
+    const index = this.membership.userIndex(appId, userId);
+    const entry = userEntry(this.membership.node, appId, userId, socketId);
+    this.membership.forget(index, entry);
+    return (await this.apply('remove', index, entry)) ?? local;
   }
 
   async online(appId: AppId, userIds: readonly UserId[]) {
@@ -38,21 +39,17 @@ export class RedisUserDirectory implements UserDirectory {
     return this.link.attempt(
       'online users',
       async (redis) => {
-        const pipeline = redis.pipeline();
-        for (const id of userIds) pipeline.exists(this.keys.user(appId, id));
-        const results = (await pipeline.exec()) ?? [];
-        return userIds.filter((_, i) => results[i]?.[1] === 1);
+        // One command per user, sent together (auto-pipelined): each user's key has its own slot on a Redis Cluster.
+        const results = await Promise.all(userIds.map((id) => redis.exists(this.keys.user(appId, id))));
+        return userIds.filter((_, i) => results[i] === 1);
       },
       () => this.local.online(appId, userIds),
     );
   }
 
   /** Whether the user appeared / disappeared cluster-wide; null when Redis could not say, and the local answer stands. */
-  private apply(op: 'add' | 'remove', entry: string): Promise<boolean | null> {
-    return this.link.attempt(
-      `user ${op}`,
-      async (redis) => (await runScript(redis, applyEntry, [this.keys.prefix, this.node, op, entry, ''])) === 1,
-      () => null,
-    );
+  private async apply(op: 'add' | 'remove', index: string, entry: string): Promise<boolean | null> {
+    const reply = await this.membership.run(`user ${op}`, index, applyEntry, [op, entry, '']);
+    return reply === null ? null : reply === 1;
   }
 }
