@@ -13,6 +13,7 @@ const FILES = [
   'test/integration/subscription-count-cluster.test.ts',
   'test/integration/webhooks-cluster.test.ts',
   'test/integration/console-cluster.test.ts',
+  'test/integration/cluster-routing.test.ts',
 ];
 
 if (await redisClusterUnavailable()) process.exit(process.env.CI ? 1 : 0);

@@ -5,7 +5,8 @@
 // slow to confirm the node's subscription.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import { redisConnection, type RedisClient } from '../../src/adapter/redis/connection.js';
 import { RedisKeys } from '../../src/adapter/redis/keys.js';
 import type { RedisAdapter } from '../../src/adapter/redis-adapter.js';
 import { APP } from '../helpers/herald.js';
@@ -19,10 +20,25 @@ const adapterOf = (node: InProcessNode) => node.running.herald.adapter as RedisA
 /** Events heard from the cluster by a node (inside the pub/sub messages it received, its own echoes included). */
 const heardBy = (node: InProcessNode) => adapterOf(node).pubsub.broadcastsIn;
 
-/** How many connections subscribe to a pub/sub topic in Redis (PUBSUB NUMSUB). */
-async function topicSubscribers(redis: Redis, topic: string): Promise<number> {
-  const [, count] = (await redis.pubsub('NUMSUB', topic)) as [string, number];
-  return Number(count);
+/** A connection to the tests' Redis, or Redis Cluster (`npm run test:redis-cluster`). */
+async function connectRedis(): Promise<RedisClient> {
+  const redis = redisConnection(REDIS_URL, 'herald-test', { enableOfflineQueue: true });
+  redis.on('error', () => {});
+  await redis.connect();
+  return redis;
+}
+
+/** How many connections subscribe to a pub/sub topic (plain or sharded), on every master of a Redis Cluster. */
+async function topicSubscribers(redis: RedisClient, topic: string): Promise<number> {
+  const servers = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  let count = 0;
+  for (const server of servers) {
+    for (const kind of ['NUMSUB', 'SHARDNUMSUB']) {
+      const [, n] = (await server.call('PUBSUB', kind, topic)) as [string, number];
+      count += Number(n);
+    }
+  }
+  return count;
 }
 
 for (const routing of ['interest', 'broadcast'] as const satisfies readonly Routing[]) {
@@ -31,11 +47,11 @@ for (const routing of ['interest', 'broadcast'] as const satisfies readonly Rout
     const keys = new RedisKeys(prefix);
     let a: InProcessNode;
     let b: InProcessNode;
-    let redis: Redis;
+    let redis: RedisClient;
 
     before(async () => {
       [a, b] = await Promise.all([startNode(prefix, { routing }), startNode(prefix, { routing })]);
-      redis = new Redis(REDIS_URL);
+      redis = await connectRedis();
     });
     after(async () => {
       await Promise.all([a?.close(), b?.close()]);
@@ -109,15 +125,15 @@ describe('interest routing at the edge, with Redis slow to confirm a subscriptio
   const keys = new RedisKeys(prefix);
   let a: InProcessNode;
   let b: InProcessNode;
-  let redis: Redis;
+  let redis: RedisClient;
   /** SUBSCRIBE and UNSUBSCRIBE of node A reach Redis this late (ms), as on a busy Redis far away. */
   const LAG_MS = 150;
 
   before(async () => {
     [a, b] = await Promise.all([startNode(prefix, { routing: 'interest' }), startNode(prefix, { routing: 'interest' })]);
-    redis = new Redis(REDIS_URL);
-    const subscriber = (adapterOf(a) as unknown as { link: { subscriber: Redis } }).link.subscriber;
-    for (const command of ['subscribe', 'unsubscribe'] as const) {
+    redis = await connectRedis();
+    const subscriber = (adapterOf(a) as unknown as { link: { subscriber: RedisClient } }).link.subscriber;
+    for (const command of ['subscribe', 'unsubscribe', 'ssubscribe', 'sunsubscribe'] as const) {
       const real = subscriber[command].bind(subscriber) as (...topics: string[]) => Promise<unknown>;
       (subscriber as unknown as Record<string, unknown>)[command] = async (...topics: string[]) => {
         await new Promise((resolve) => setTimeout(resolve, LAG_MS));
