@@ -23,7 +23,7 @@ export interface BenchOptions {
   readonly transports: { clients: number; messages: number; rate: number };
   readonly hold: { connectionsPerWorker: number; seconds: number; pingEverySeconds: number };
   /** K nodes over one Redis, per-user private channels, both routing modes. */
-  readonly cluster: { channels: number; rate: number; seconds: number; nodes: readonly number[] };
+  readonly cluster: { channels: number; rate: number; seconds: number; nodes: readonly number[]; redis: ReadonlyArray<'single' | 'cluster'> };
   readonly jsonOnly: boolean;
   /** Directory for the server's V8 CPU profiles (node --cpu-prof), or null. */
   readonly profileDir: string | null;
@@ -72,6 +72,8 @@ and one JSON line per scenario.
   --cluster-rate N         cluster: events per second to random users (default 1000)
   --cluster-seconds N      cluster: seconds of events (default 5)
   --cluster-nodes K[,K]    cluster: node counts to run, each in both routing modes (default 1,2,4)
+  --cluster-redis R[,R]    cluster: over one Redis (single) and/or a 3-master Redis Cluster with sharded
+                           pub/sub (cluster); default single
   --host H --port P        benchmark a running server instead of starting one
   --server-pid PID         its process, for CPU and memory figures
   --app-id --key --secret  app credentials (default bench-app / bench-key / bench-secret)
@@ -121,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cluster-rate': { type: 'string' },
       'cluster-seconds': { type: 'string' },
       'cluster-nodes': { type: 'string' },
+      'cluster-redis': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
       'server-pid': { type: 'string' },
@@ -198,6 +201,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       rate: int('cluster-rate', values['cluster-rate'], 1000),
       seconds: int('cluster-seconds', values['cluster-seconds'], 5),
       nodes: (values['cluster-nodes'] ?? '1,2,4').split(',').map((k) => int('cluster-nodes', k, 1)),
+      redis: (values['cluster-redis'] ?? 'single').split(',').map((r) => {
+        if (r !== 'single' && r !== 'cluster') throw new Error(`--cluster-redis takes single and/or cluster, not '${r}'`);
+        return r;
+      }),
     },
     jsonOnly: values.json ?? false,
     profileDir: values['cpu-prof'] ?? null,

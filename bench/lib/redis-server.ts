@@ -35,13 +35,42 @@ export async function startRedis(): Promise<BenchRedis> {
   return {
     url,
     async cpuMs() {
-      const info = await client.info('cpu');
-      const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
-      return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
+      return cpuOf(await client.info('cpu'));
     },
     async stop() {
       client.disconnect();
       await stopChild(child);
     },
   };
+}
+
+/**
+ * A Redis Cluster of three masters on loopback ports (the tests' own helper
+ * starts it), for the cluster scenario over sharded pub/sub. Its CPU is that
+ * of all the masters together.
+ */
+export async function startRedisCluster(): Promise<BenchRedis> {
+  const { startRedisCluster: start } = await import('../../test/helpers/redis-cluster.js');
+  const cluster = await start();
+  const masters = cluster.ports.map((port) => {
+    const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    return client;
+  });
+  return {
+    url: cluster.url,
+    async cpuMs() {
+      const each = await Promise.all(masters.map((m) => m.info('cpu').then(cpuOf)));
+      return each.reduce((sum, ms) => sum + ms, 0);
+    },
+    async stop() {
+      for (const m of masters) m.disconnect();
+      await cluster.stop();
+    },
+  };
+}
+
+function cpuOf(info: string): number {
+  const field = (name: string) => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000;
 }

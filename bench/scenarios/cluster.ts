@@ -8,7 +8,7 @@
 import { get } from 'node:http';
 import { ClientPool, shares } from '../lib/client-pool.js';
 import { benchPayload, PipelinedApiClient } from '../lib/http-api.js';
-import { startRedis, type BenchRedis } from '../lib/redis-server.js';
+import { startRedis, startRedisCluster, type BenchRedis } from '../lib/redis-server.js';
 import { startHerald, type ServerUnderTest } from '../lib/server.js';
 import type { BenchOptions } from '../options.js';
 import { deliveryFigures, mergeDeliveries, round, sendAtRate, type ScenarioResult } from './common.js';
@@ -37,27 +37,29 @@ interface NodeFigures {
 }
 
 export async function clusterScenario(ctx: ClusterContext): Promise<ScenarioResult[]> {
-  const redis = await startRedis();
   const results: ScenarioResult[] = [];
   const rows: string[][] = [];
-  try {
-    for (const k of ctx.options.cluster.nodes) {
-      for (const mode of MODES) {
-        ctx.log(`cluster: ${k} node(s), ${mode} routing…`);
-        const { result, row } = await runOne(ctx, redis, k, mode);
-        results.push(result);
-        rows.push(row);
-        console.log(JSON.stringify(result));
+  for (const kind of ctx.options.cluster.redis) {
+    const redis = kind === 'cluster' ? await startRedisCluster() : await startRedis();
+    try {
+      for (const k of ctx.options.cluster.nodes) {
+        for (const mode of MODES) {
+          ctx.log(`cluster: ${k} node(s), ${mode} routing, ${kind === 'cluster' ? 'Redis Cluster (3 masters, sharded pub/sub)' : 'one Redis'}…`);
+          const { result, row } = await runOne(ctx, redis, k, mode, kind);
+          results.push(result);
+          rows.push(row);
+          console.log(JSON.stringify(result));
+        }
       }
+    } finally {
+      await redis.stop();
     }
-  } finally {
-    await redis.stop();
   }
   if (!ctx.options.jsonOnly) console.log(`\n${clusterTable(rows)}\n`);
   return results;
 }
 
-async function runOne(ctx: ClusterContext, redis: BenchRedis, k: number, mode: Mode): Promise<{ result: ScenarioResult; row: string[] }> {
+async function runOne(ctx: ClusterContext, redis: BenchRedis, k: number, mode: Mode, kind: 'single' | 'cluster'): Promise<{ result: ScenarioResult; row: string[] }> {
   const { channels, rate, seconds } = ctx.options.cluster;
   const app = ctx.options.app;
   const prefix = `herald-bench-cluster-${process.pid}-${k}-${mode}`;
@@ -145,12 +147,13 @@ async function runOne(ctx: ClusterContext, redis: BenchRedis, k: number, mode: M
     const cpuPer = perNodeFigures.map((n) => (n.cpuMs * 1000) / Math.max(1, n.delivered));
     const redisMicrosPerEvent = round((redisCpuMs * 1000) / total, 2);
     const result: ScenarioResult = {
-      scenario: `cluster ${mode} K=${k}`,
+      scenario: `cluster ${mode} K=${k}${kind === 'cluster' ? ' (Redis Cluster)' : ''}`,
       workers: 1,
       ...figures,
       details: {
         nodes: k,
         routing: mode,
+        redis: kind,
         users: channels,
         events: total,
         offeredEventsPerSecond: rate,
@@ -167,7 +170,7 @@ async function runOne(ctx: ClusterContext, redis: BenchRedis, k: number, mode: M
     };
     const row = [
       String(k),
-      mode,
+      kind === 'cluster' ? `${mode}, Redis Cluster` : mode,
       ratios.map((r) => r.toFixed(2)).join(' / '),
       messagesPer.map((r) => r.toFixed(2)).join(' / '),
       bytesPer.map((b) => String(Math.round(b))).join(' / '),
