@@ -23,6 +23,11 @@ describe('RedisKeys', () => {
       [keys.webhookDue, keys.webhookJobs, keys.webhookAttempts, keys.webhookSeq],
       ['herald:{webhooks}:due', 'herald:{webhooks}:jobs', 'herald:{webhooks}:attempts', 'herald:{webhooks}:seq'],
     );
+    assert.equal(keys.channelTopic('app-1', 'private-user.1'), 'herald:{app-1:private-user.1}:topic');
+    assert.equal(keys.userTopic('app-1', 'u:1'), 'herald:{app-1:user:u%3A1}:user-topic');
+    assert.equal(keys.isUserTopic(keys.userTopic('app-1', 'u:1')), true);
+    assert.equal(keys.isUserTopic(keys.channelTopic('app-1', 'user-topic')), false);
+    assert.equal(keys.isUserTopic(keys.channelTopic('app-1', '#server-to-user-x}:user-topic')), false);
     assert.equal(keys.consoleWatchingTopic, 'herald:console:watching');
     assert.equal(keys.consoleEntriesTopic('app-1'), 'herald:console:entries:app-1');
   });

@@ -69,17 +69,20 @@ export class RedisKeys {
    * channel's event (history, say) takes this name as an argument.
    */
   channelTopic(appId: AppId, channel: ChannelName): string {
-    return `${this.prefix}:topic:${keyPart(appId)}:${keyPart(channel)}`;
+    // In the channel's hash slot, so that a script may append to the channel's
+    // keys and SPUBLISH to its topic in one step on a Redis Cluster.
+    return `${this.channelTag(appId, channel)}:topic`;
   }
 
   /** Pub/sub: control messages for one signed-in user (terminate), heard only by the nodes holding its connections. */
   userTopic(appId: AppId, userId: UserId): string {
-    return `${this.prefix}:user-topic:${keyPart(appId)}:${keyPart(userId)}`;
+    return `${this.userTag(appId, userId)}:user-topic`;
   }
 
   /** Whether a topic is a user's (`userTopic`): its messages are control messages, not broadcasts. */
   isUserTopic(topic: string): boolean {
-    return topic.startsWith(`${this.prefix}:user-topic:`);
+    // Every tag ends with '}' and no escaped part holds ':', so the suffix after it tells a user's topic from a channel's.
+    return topic.endsWith('}:user-topic');
   }
 
   /** Pub/sub: node-to-node requests (terminate, queries). */
