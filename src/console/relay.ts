@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { redisConnection, type RedisClient } from '../adapter/redis/connection.js';
+import { publishInOrder, redisConnection, type RedisClient } from '../adapter/redis/connection.js';
 import { RedisKeys } from '../adapter/redis/keys.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
@@ -136,7 +136,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
         if (appId === null || !this.watchedElsewhere.has(appId)) return;
         const relayed: Relayed = { nodeId: this.nodeId, entry: toEntry(type, event) };
         if (this.publisher.status !== 'ready') return;
-        this.publisher.publish(this.keys.consoleEntriesTopic(appId), JSON.stringify(relayed)).catch((err: unknown) => this.failed(err));
+        publishInOrder(this.publisher, this.keys.consoleEntriesTopic(appId), JSON.stringify(relayed)).catch((err: unknown) => this.failed(err));
       }),
     );
   }
@@ -159,7 +159,7 @@ export class RedisConsoleRelay implements ConsoleRelay {
   private announce(appId: AppId): void {
     if (this.publisher.status !== 'ready') return;
     const announcement: Announcement = { nodeId: this.nodeId, appId };
-    this.publisher.publish(this.keys.consoleWatchingTopic, JSON.stringify(announcement)).catch((err: unknown) => this.failed(err));
+    publishInOrder(this.publisher, this.keys.consoleWatchingTopic, JSON.stringify(announcement)).catch((err: unknown) => this.failed(err));
   }
 
   private failed(err: unknown): void {
