@@ -1,4 +1,5 @@
 import type { AppRateLimiter } from './rate-limit.js';
+import type { RequestForwarding } from './forwarding.js';
 import type { CacheStore } from './cache-store.js';
 import type { PresenceJoin, PresenceJoinOptions, PresenceLeave, PresenceStore } from './presence-store.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
@@ -19,6 +20,8 @@ export interface Adapter {
   readonly users: UserDirectory;
   /** Per-app request budgets, shared by every node where the adapter spans several. */
   readonly rateLimits: AppRateLimiter;
+  /** Requests for what only another node holds (an HTTP fallback session), carried to that node. */
+  readonly forwarding: RequestForwarding;
 
   /** Delivers an encoded frame to a channel's subscribers on every node, except one socket. */
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void;

@@ -1,4 +1,5 @@
 import { MemoryCacheStore, type CacheStore } from './cache-store.js';
+import { SINGLE_NODE, type RequestForwarding } from './forwarding.js';
 import { LocalSubscribers } from './local-subscribers.js';
 import { LocalUsers } from './local-users.js';
 import { MemoryPresenceStore, type PresenceJoin, type PresenceJoinOptions, type PresenceLeave, type PresenceStore } from './presence-store.js';
@@ -41,6 +42,8 @@ export class LocalAdapter implements Adapter {
   readonly cache: CacheStore;
   readonly users: UserDirectory;
   readonly rateLimits: AppRateLimiter;
+  /** One node: every session is here. A cluster adapter forwards to the node holding one. */
+  readonly forwarding: RequestForwarding = SINGLE_NODE;
   /** Who hears failures other nodes counted (a cluster adapter calls them). */
   protected readonly failureListeners: FailureListener[] = [];
   /** The subscription count each channel's subscribers were last told; none means 0. */

@@ -6,6 +6,7 @@ import { LocalAdapter } from './local-adapter.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
+import { RedisHolders } from './redis/holders.js';
 import { NodeLiveness } from './redis/liveness.js';
 import { NodeEntries } from './redis/membership.js';
 import { RedisOccupancy } from './redis/occupancy.js';
@@ -20,6 +21,7 @@ import {
   type NodeQuery,
   type ReplyMessage,
 } from './redis/messages.js';
+import { RedisNodeRequests } from './redis/node-requests.js';
 import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
 import { RedisSubscriptionCounts } from './redis/subscription-counts.js';
@@ -58,6 +60,7 @@ interface PendingQuery {
  */
 export class RedisAdapter extends LocalAdapter {
   readonly node: NodeId;
+  override readonly forwarding: RedisNodeRequests;
 
   private readonly keys: RedisKeys;
   private readonly link: RedisLink;
@@ -104,6 +107,7 @@ export class RedisAdapter extends LocalAdapter {
       (changes) => changes.forEach(options.onClusterChange),
       this.log,
     );
+    this.forwarding = new RedisNodeRequests(link, keys, node, new RedisHolders(link, keys, node), () => this.liveness.peers(), log);
     this.link.subscriber.on('message', (topic: string, text: string) => this.received(topic, text));
     // Each time Redis (re)connects, including a first connection long after
     // start: subscribe (again: it is idempotent) and resynchronise membership.
@@ -201,6 +205,7 @@ export class RedisAdapter extends LocalAdapter {
     this.publishPending();
     await this.liveness.stop();
     for (const query of this.pending.values()) query.done();
+    this.forwarding.close();
     await this.link.close();
   }
 
@@ -262,6 +267,8 @@ export class RedisAdapter extends LocalAdapter {
       if (m && m.from !== this.node) this.obey(m);
       return;
     }
+    // Other topics this connection carries have listeners of their own (forwarded requests).
+    if (topic !== this.keys.replyTopic(this.node)) return;
     const reply = decodeReply(text);
     if (reply) this.collect(reply);
   }
