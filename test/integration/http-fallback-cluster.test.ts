@@ -49,6 +49,8 @@ interface Relayed {
 class RoundRobinRelay {
   readonly relayed: Relayed[] = [];
   private readonly turns = new Map<string, number>();
+  /** Upstreams taken out of the turn, as a load balancer whose health check failed would. */
+  private readonly down = new Set<number>();
   private readonly sockets = new Set<net.Socket>();
   private readonly server = net.createServer((client) => this.accept(client));
 
@@ -63,6 +65,10 @@ class RoundRobinRelay {
   /** The nodes that received requests of `session`, by kind of request. */
   nodesOf(session: string, action: string): Set<number> {
     return new Set(this.relayed.filter((r) => r.session === session && r.action === action).map((r) => r.upstream));
+  }
+
+  takeOut(upstream: number): void {
+    this.down.add(upstream);
   }
 
   sessions(): Set<string> {
@@ -83,7 +89,8 @@ class RoundRobinRelay {
       const line = first.toString('latin1', 0, Math.min(first.length, 2048)).split('\r\n', 1)[0] ?? '';
       const session = SESSION_REQUEST.exec(line);
       const kind = session?.[2] ?? 'other';
-      const turn = this.turns.get(kind) ?? 0;
+      let turn = this.turns.get(kind) ?? 0;
+      while (this.down.has(turn % this.upstreams.length) && this.down.size < this.upstreams.length) turn++;
       this.turns.set(kind, turn + 1);
       const upstream = turn % this.upstreams.length;
       if (session) this.relayed.push({ upstream, session: session[1]!, action: session[2]! });
@@ -272,4 +279,52 @@ describe('HTTP fallback with herald start --workers 2', { skip }, () => {
       assert.ok(total() > before, 'requests reached the worker that does not hold the session and were forwarded');
     });
   }
+});
+
+describe('HTTP fallback when the node holding a session dies', { skip }, () => {
+  const prefix = uniquePrefix('fallback-holder-dies');
+  let doomed: ChildNode;
+  let survivor: InProcessNode;
+  let relay: RoundRobinRelay;
+  let relayPort: number;
+
+  before(async () => {
+    [doomed, survivor] = await Promise.all([spawnNode(prefix), startNode(prefix)]);
+    // The doomed node first: the session is opened there.
+    relay = new RoundRobinRelay([doomed.port, survivor.port]);
+    relayPort = await relay.listen();
+  });
+  after(async () => {
+    await relay?.close();
+    await Promise.all([doomed?.close(), survivor?.close()]);
+    await dropPrefix(prefix);
+  });
+
+  test('a stream forwarded through the survivor is cut, and pusher-js connects again and receives events', async (t) => {
+    const channelName = uniq('alerts');
+    const client = fallbackClient(survivor, t, 'xhr_streaming', relayPort);
+    const firstSocketId = await connected(client);
+    const channel = await subscribed(client, channelName);
+    // Enough to make pusher-js reopen its stream on the same session: the second stream goes to the survivor.
+    let received = 0;
+    channel.bind('pad', () => received++);
+    for (let n = 0; n < STREAM_REOPENING_EVENTS; n++) await survivor.sdk().trigger(channelName, 'pad', { n, pad: PAD });
+    await waitFor(() => received === STREAM_REOPENING_EVENTS, 'the padding events', 20_000);
+    const [session] = [...relay.sessions()];
+    await waitFor(() => relay.nodesOf(session!, 'xhr_streaming').has(1), 'a stream of the session opened through the survivor');
+    assert.equal(client.connection.socket_id, firstSocketId);
+
+    // The holder dies; the balancer's health check takes it out.
+    await doomed.kill('SIGKILL');
+    relay.takeOut(0);
+    await waitFor(
+      () => client.connection.state === 'connected' && client.connection.socket_id !== firstSocketId,
+      'pusher-js to connect again with a new session',
+      20_000,
+    );
+    await waitFor(() => channel.subscribed, 'pusher-js to subscribe again', 10_000);
+    const got = nextEvent<{ level: string }>(channel, 'alert', 'an event after the holder died');
+    await survivor.sdk().trigger(channelName, 'alert', { level: 'high' });
+    assert.deepEqual(await got, { level: 'high' });
+  });
 });
