@@ -154,6 +154,29 @@ describe('requests forwarded between two nodes', { skip }, () => {
     assert.equal(got.failed, null);
   });
 
+  test('a holder that stops tells the requesters of the answers it will not finish', async () => {
+    const prefixed = uniquePrefix('node-requests-stop');
+    const stopping = await startTestNode(prefixed, 'stopping', () => ['stopping', 'asking']);
+    const asking = await startTestNode(prefixed, 'asking', () => ['stopping', 'asking']);
+    try {
+      stopping.requests.serve('hold', (_request, reply) => {
+        reply.writeHead(200);
+      });
+      const got = collecting();
+      asking.requests.forward('stopping', { service: 'hold', head: {}, body: '' }, got.receiver);
+      await until('the head', () => got.status === 200);
+      stopping.requests.close();
+      await until('the request to fail', () => got.failed !== null);
+      assert.match(got.failed ?? '', /gave up/);
+    } finally {
+      for (const node of [stopping, asking]) {
+        node.requests.close();
+        await node.link.close();
+      }
+      await dropPrefix(prefixed);
+    }
+  });
+
   test('a request to a node nobody listens for fails, and so does one whose holder stops beating', async () => {
     const nobody = collecting();
     requester.requests.forward('no-such-node', { service: 'hold', head: {}, body: '' }, nobody.receiver);

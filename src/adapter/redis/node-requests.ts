@@ -112,6 +112,11 @@ export class RedisNodeRequests implements RequestForwarding {
 
   close(): void {
     this.holders.stop();
+    // Answers this node will not finish: their requesters cut their clients now rather than at the node timeout.
+    for (const key of this.incoming.keys()) {
+      const slash = key.indexOf('/');
+      void this.publish(key.slice(0, slash), { t: 'abort', from: this.node, id: key.slice(slash + 1) });
+    }
     this.endAll('this node is stopping');
   }
 
