@@ -103,7 +103,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
     activity,
   );
   const httpFallback = settings.httpFallback.enabled
-    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes, trustedProxies }, activity)
+    ? new HttpFallbackTransportServer(gateway, log, { ...settings.httpFallback, maxPostBytes: settings.maxFrameBytes, trustedProxies, forwarding: adapter.forwarding }, activity)
     : null;
 
   const router = newRouter();

@@ -1,5 +1,6 @@
 import type { AppRateLimiter } from './rate-limit.js';
 import type { PubSubTraffic } from './pubsub-traffic.js';
+import type { RequestForwarding } from './forwarding.js';
 import type { CacheStore } from './cache-store.js';
 import type { PresenceJoin, PresenceJoinOptions, PresenceLeave, PresenceStore } from './presence-store.js';
 import type { AppId, ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
@@ -20,6 +21,8 @@ export interface Adapter {
   readonly users: UserDirectory;
   /** Per-app request budgets, shared by every node where the adapter spans several. */
   readonly rateLimits: AppRateLimiter;
+  /** Requests for what only another node holds (an HTTP fallback session), carried to that node. */
+  readonly forwarding: RequestForwarding;
 
   /** What this node sent to and heard from the other nodes (zero on one node). */
   readonly pubsub: PubSubTraffic;

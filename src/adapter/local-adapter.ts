@@ -1,4 +1,5 @@
 import { MemoryCacheStore, type CacheStore } from './cache-store.js';
+import { SINGLE_NODE, type RequestForwarding } from './forwarding.js';
 import { LocalSubscribers } from './local-subscribers.js';
 import { LocalUsers } from './local-users.js';
 import { PubSubTraffic } from './pubsub-traffic.js';
@@ -43,6 +44,8 @@ export class LocalAdapter implements Adapter {
   readonly users: UserDirectory;
   readonly rateLimits: AppRateLimiter;
   readonly pubsub = new PubSubTraffic();
+  /** One node: every session is here. A cluster adapter forwards to the node holding one. */
+  readonly forwarding: RequestForwarding = SINGLE_NODE;
   /** Who hears failures other nodes counted (a cluster adapter calls them). */
   protected readonly failureListeners: FailureListener[] = [];
   /** The subscription count each channel's subscribers were last told; none means 0. */

@@ -8,6 +8,7 @@ import { RedisCacheStore } from './redis/cache-store.js';
 import { TopicInterest } from './redis/interest.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
+import { RedisHolders } from './redis/holders.js';
 import { NodeLiveness } from './redis/liveness.js';
 import { NodeMembership } from './redis/membership.js';
 import { RedisOccupancy } from './redis/occupancy.js';
@@ -22,6 +23,7 @@ import {
   type NodeQuery,
   type ReplyMessage,
 } from './redis/messages.js';
+import { RedisNodeRequests } from './redis/node-requests.js';
 import { RedisPresenceStore } from './redis/presence-store.js';
 import { RedisRateLimiter } from './redis/rate-limiter.js';
 import { TopicRouting, type RoutingMode } from './redis/routing.js';
@@ -66,6 +68,7 @@ interface PendingQuery {
  */
 export class RedisAdapter extends LocalAdapter {
   readonly node: NodeId;
+  override readonly forwarding: RedisNodeRequests;
 
   private readonly keys: RedisKeys;
   private readonly link: RedisLink;
@@ -77,6 +80,7 @@ export class RedisAdapter extends LocalAdapter {
   readonly routing: TopicRouting;
   private readonly interest: TopicInterest;
   private readonly ownReplyTopic: string;
+  private readonly ownForwardTopic: string;
   private readonly pending = new Map<string, PendingQuery>();
   /** Cluster queries in flight by what they ask: a second asker of the same joins the first. */
   private readonly asking = new Map<string, Promise<NodeAnswer[]>>();
@@ -119,6 +123,7 @@ export class RedisAdapter extends LocalAdapter {
     );
     this.routing = new TopicRouting(keys, options.routing ?? 'interest');
     this.ownReplyTopic = keys.replyTopic(node);
+    this.ownForwardTopic = keys.forwardTopic(node);
     this.bus = new PubSubBus(link.commands, link.subscriber, this.pubsub, link.sharded);
     this.interest = new TopicInterest(
       this.bus,
@@ -142,6 +147,7 @@ export class RedisAdapter extends LocalAdapter {
     this.bus.onMessage((topic, text) => this.received(topic, text));
     // A connection's subscriptions end with it; they are made again when it is back.
     this.link.subscriber.on('close', () => this.interest.forget());
+    this.forwarding = new RedisNodeRequests(link, keys, node, new RedisHolders(link, keys, node), () => this.liveness.peers(), log);
     // Each time Redis (re)connects, including a first connection long after
     // start: subscribe (again: it is idempotent) and resynchronise membership.
     this.link.subscriber.on('ready', () => void this.joinCluster());
@@ -250,6 +256,7 @@ export class RedisAdapter extends LocalAdapter {
     this.publishPending();
     await this.liveness.stop();
     for (const query of this.pending.values()) query.done();
+    this.forwarding.close();
     await this.link.close();
   }
 
@@ -325,6 +332,8 @@ export class RedisAdapter extends LocalAdapter {
       if (reply) this.collect(reply);
       return;
     }
+    // Forwarded requests have a listener of their own (node-requests.ts).
+    if (topic === this.ownForwardTopic) return;
     // The broadcast topic, or a channel's.
     const batch = decodeBroadcasts(text);
     if (!batch) return;

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SINGLE_NODE, type ForwardedReply, type ForwardedRequest, type RequestForwarding } from '../adapter/forwarding.js';
 import { readBody } from '../http/body.js';
 import type { TrustedProxies } from '../http/client-address.js';
-import { sendJson } from '../http/json.js';
+import { sendJson, type JsonAnswerTarget } from '../http/json.js';
 import type { Gateway } from '../connection/gateway.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
-import { CLIENT_GONE_AFTER_MS, HttpSession, type HttpSessionLimits, type SessionEnd } from './http-session.js';
+import { forwardedSessionRequest, forwardToHolder, holderKey, HTTP_SESSION_SERVICE, type SessionRequest } from './forwarded-session.js';
+import { CLIENT_GONE_AFTER_MS, HttpSession, type HttpSessionLimits, type SessionEnd, type SessionResponse } from './http-session.js';
 import { parseSendBody, parseSessionRoute, requestNumber, transportOf, type SessionRoute } from './http-session-protocol.js';
 
 export interface HttpFallbackOptions extends HttpSessionLimits {
@@ -14,7 +16,12 @@ export interface HttpFallbackOptions extends HttpSessionLimits {
   readonly maxPostBytes: number;
   /** Whose X-Forwarded-For names a session's client (for its per-address limits); none when not given. */
   readonly trustedProxies?: TrustedProxies;
+  /** How a request for a session held by another node (or worker) reaches it; none: every session is here. */
+  readonly forwarding?: RequestForwarding;
 }
+
+/** What a session's answer is written to: this node's response, or the reply to a node that forwarded the request. */
+type SessionAnswer = SessionResponse & JsonAnswerTarget & Pick<ForwardedReply, 'headersSent'>;
 
 /** How long an ended session's close frame is kept for a client that comes back, and for how many sessions. */
 const ENDED_SESSION_MEMORY_MS = 60_000;
@@ -35,19 +42,27 @@ const RECEIVE_HEADERS = {
  * session becomes a normal Connection through the gateway, so everything the
  * protocol does works the same as over a WebSocket; this module only moves
  * frames between HTTP requests and that connection.
+ *
+ * A session lives on the node whose request opened it. A request for a
+ * session held by another node is forwarded there (forwarded-session.ts),
+ * and this node serves the requests other nodes forward for its own.
  */
 export class HttpFallbackTransportServer {
   private readonly sessions = new Map<string, HttpSession>();
   /** Sessions that ended: what a client still asking for one should read (its close frame). */
   private readonly endedSessions = new Map<string, { readonly lastWords: string; readonly at: number }>();
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly forwarding: RequestForwarding;
 
   constructor(
     private readonly gateway: Gateway,
     private readonly log: Logger,
     private readonly options: HttpFallbackOptions,
     private readonly activity?: DomainEvents,
-  ) {}
+  ) {
+    this.forwarding = options.forwarding ?? SINGLE_NODE;
+    this.forwarding.serve(HTTP_SESSION_SERVICE, (request, reply) => this.serveForwarded(request, reply));
+  }
 
   get sessionCount(): number {
     return this.sessions.size;
@@ -82,15 +97,47 @@ export class HttpFallbackTransportServer {
       fail(res, new HttpError('methodNotAllowed', `${route.action} takes POST requests, not ${req.method ?? 'none'}`));
       return true;
     }
-    if (route.action === 'xhr_send') {
-      this.receiveFrames(req, res, route, url).catch((err: unknown) => {
-        this.log.error({ err }, 'xhr_send failed');
-        fail(res, new HttpError('internal', 'Internal server error'));
-      });
-    } else {
-      this.serveReceive(req, res, route, url);
-    }
+    const request: SessionRequest = {
+      route,
+      url,
+      origin: req.headers.origin,
+      address: this.options.trustedProxies?.of(req) ?? req.socket.remoteAddress,
+      body: () => readBody(req, this.options.maxPostBytes),
+      discard: () => req.resume(),
+      passOn: (holder) => forwardToHolder(this.forwarding, holder, request, res, this.log),
+    };
+    const known = this.sessions.has(route.sessionKey) || this.endedSessions.has(route.sessionKey);
+    const served = known || !this.forwarding.clustered ? this.serve(request, res) : this.serveWherever(request, res);
+    served.catch((err: unknown) => {
+      this.log.error({ err, action: route.action }, 'serving an HTTP session request failed');
+      fail(res, new HttpError('internal', 'Internal server error'));
+    });
     return true;
+  }
+
+  /** A request for a session this node does not know: served by the node holding it, or here when none does. */
+  private async serveWherever(request: SessionRequest, res: ServerResponse): Promise<void> {
+    const holder = await this.forwarding.holder(holderKey(request.route.sessionKey));
+    if (holder === null || this.sessions.has(request.route.sessionKey) || !request.passOn) return this.serve(request, res);
+    await request.passOn(holder);
+  }
+
+  /** Another node's request for a session this node holds (or held, or is to open). */
+  private serveForwarded(forwarded: ForwardedRequest, reply: ForwardedReply): void {
+    const request = forwardedSessionRequest(forwarded);
+    if (!request) {
+      fail(reply, new HttpError('badRequest', 'Not an HTTP session request'));
+      return;
+    }
+    this.serve(request, reply).catch((err: unknown) => {
+      this.log.error({ err, action: request.route.action }, 'serving a forwarded HTTP session request failed');
+      fail(reply, new HttpError('internal', 'Internal server error'));
+    });
+  }
+
+  private async serve(request: SessionRequest, res: SessionAnswer): Promise<void> {
+    if (request.route.action === 'xhr_send') await this.receiveFrames(request, res);
+    else await this.serveReceive(request, res);
   }
 
   startSweeping(): void {
@@ -121,35 +168,28 @@ export class HttpFallbackTransportServer {
   }
 
   /** `xhr_streaming` or `xhr`: opens a session, or carries the frames of one that is open. */
-  private serveReceive(req: IncomingMessage, res: ServerResponse, route: SessionRoute, url: string): void {
-    req.resume();
-    const kind = transportOf(route.action as 'xhr' | 'xhr_streaming');
-    const session = this.sessions.get(route.sessionKey);
-    if (session) {
-      if (session.kind !== kind) {
-        fail(res, new HttpError('badRequest', `This session uses ${session.kind}; open a new session for ${kind}`));
-      } else if (session.origin !== req.headers.origin) {
-        fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
-      } else {
-        res.writeHead(200, RECEIVE_HEADERS);
-        session.resume(res, requestNumber(url));
+  private async serveReceive(request: SessionRequest, res: SessionAnswer): Promise<void> {
+    const { route, url } = request;
+    request.discard();
+    if (this.resumeHeld(request, res)) return;
+    if (this.forwarding.clustered) {
+      // The record comes first: the client learns of the session (the open frame) only once any node can find it.
+      const holder = await this.forwarding.claim(holderKey(route.sessionKey));
+      if (holder !== null) {
+        if (request.passOn) await request.passOn(holder);
+        else fail(res, new HttpError('unavailable', 'This session is held by another node: reconnect'));
+        return;
       }
-      return;
-    }
-    const ended = this.endedSessions.get(route.sessionKey);
-    if (ended) {
-      // pusher-js reads the close frame (and any last messages) and reconnects as the code says.
-      this.endedSessions.delete(route.sessionKey);
-      res.writeHead(200, RECEIVE_HEADERS);
-      res.end(ended.lastWords);
-      return;
+      // Opened here by another request of the same session while the record was written.
+      if (this.resumeHeld(request, res)) return;
     }
     // An unknown session is a new one. A client that believed it open reads the open frame as
     // "server lost session" and reconnects.
+    const kind = transportOf(route.action as 'xhr' | 'xhr_streaming');
     const fresh = new HttpSession(
       kind,
-      this.options.trustedProxies?.of(req) ?? req.socket.remoteAddress,
-      req.headers.origin,
+      request.address,
+      request.origin,
       this.options,
       {
         received: (s, frames) => this.framesReceived(s, frames),
@@ -160,7 +200,34 @@ export class HttpFallbackTransportServer {
     this.sessions.set(route.sessionKey, fresh);
     res.writeHead(200, RECEIVE_HEADERS);
     fresh.open(res);
-    void this.admit(fresh, route, url, req.headers.origin);
+    void this.admit(fresh, route, url, request.origin);
+  }
+
+  /** Serves a receive request of a session this node holds, or held (its close frame); false when it knows none. */
+  private resumeHeld(request: SessionRequest, res: SessionAnswer): boolean {
+    const { route, url } = request;
+    const session = this.sessions.get(route.sessionKey);
+    if (session) {
+      const kind = transportOf(route.action as 'xhr' | 'xhr_streaming');
+      if (session.kind !== kind) {
+        fail(res, new HttpError('badRequest', `This session uses ${session.kind}; open a new session for ${kind}`));
+      } else if (session.origin !== request.origin) {
+        fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
+      } else {
+        res.writeHead(200, RECEIVE_HEADERS);
+        session.resume(res, requestNumber(url));
+      }
+      return true;
+    }
+    const ended = this.endedSessions.get(route.sessionKey);
+    if (ended) {
+      // pusher-js reads the close frame (and any last messages) and reconnects as the code says.
+      this.endedSessions.delete(route.sessionKey);
+      res.writeHead(200, RECEIVE_HEADERS);
+      res.end(ended.lastWords);
+      return true;
+    }
+    return false;
   }
 
   private async admit(session: HttpSession, route: SessionRoute, url: string, origin: string | undefined): Promise<void> {
@@ -183,23 +250,23 @@ export class HttpFallbackTransportServer {
   }
 
   /** `xhr_send`: the client's frames, a JSON array of strings, handled in the order the client sent them. */
-  private async receiveFrames(req: IncomingMessage, res: ServerResponse, route: SessionRoute, url: string): Promise<void> {
-    const session = this.sessions.get(route.sessionKey);
+  private async receiveFrames(request: SessionRequest, res: SessionAnswer): Promise<void> {
+    const session = this.sessions.get(request.route.sessionKey);
     if (!session) {
-      req.resume();
+      request.discard();
       fail(res, new HttpError('notFound', 'Unknown or expired session: reconnect to open a new one'));
       return;
     }
-    if (session.origin !== req.headers.origin) {
-      req.resume();
+    if (session.origin !== request.origin) {
+      request.discard();
       fail(res, new HttpError('forbidden', 'This session was opened from another origin'));
       return;
     }
     // Its place in line is taken on arrival: a post made later but read sooner waits for it.
-    const post = session.post(requestNumber(url));
+    const post = session.post(requestNumber(request.url));
     let frames: string[];
     try {
-      frames = parseSendBody(await readBody(req, this.options.maxPostBytes));
+      frames = parseSendBody(await request.body());
     } catch (err) {
       post.refused();
       const refusal = err instanceof HttpError ? err : new HttpError('badRequest', 'The request body could not be read');
@@ -239,6 +306,8 @@ export class HttpFallbackTransportServer {
 
   private sessionEnded(key: string, session: HttpSession, why: SessionEnd, lastWords: string): void {
     if (this.sessions.get(key) === session) this.sessions.delete(key);
+    // Other nodes still find it here while its close frame is kept.
+    this.forwarding.release(holderKey(key), ENDED_SESSION_MEMORY_MS);
     this.endedSessions.delete(key);
     this.endedSessions.set(key, { lastWords, at: Date.now() });
     if (this.endedSessions.size > ENDED_SESSIONS_REMEMBERED) {
@@ -274,7 +343,7 @@ function allowCrossOrigin(req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-function fail(res: ServerResponse, error: HttpError): void {
+function fail(res: SessionAnswer | ServerResponse, error: HttpError): void {
   if (res.headersSent) {
     res.end();
     return;

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { Connection } from '../connection/connection.js';
 import type { Transport } from '../connection/transport.js';
 import { CloseCodes, SocketErrors } from '../protocol/errors.js';
@@ -27,9 +26,21 @@ export interface HttpSessionLimits {
   readonly maxBufferedBytes: number;
 }
 
+/**
+ * What a receive request's frames are written to: its HTTP response, or,
+ * when it reached another node, the reply that carries them there.
+ */
+export interface SessionResponse {
+  readonly writableEnded: boolean;
+  readonly writableNeedDrain: boolean;
+  write(text: string): boolean;
+  end(text?: string): unknown;
+  on(event: 'close' | 'drain' | 'error', listener: () => void): unknown;
+}
+
 /** The request currently carrying frames to the client: a stream, or one poll. */
 interface Receiver {
-  readonly res: ServerResponse;
+  readonly res: SessionResponse;
   readonly openedAt: number;
   lastWriteAt: number;
   /** What this response has carried, in the units pusher-js counts (string length). */
@@ -133,7 +144,7 @@ export class HttpSession implements Transport {
   // --- Receive requests ---------------------------------------------------
 
   /** The first receive request of a new session: say it is open. */
-  open(res: ServerResponse, now = Date.now()): void {
+  open(res: SessionResponse, now = Date.now()): void {
     if (this.kind === 'xhr_streaming') {
       this.attach(res, now);
       this.write(OPEN_FRAME, now);
@@ -146,7 +157,7 @@ export class HttpSession implements Transport {
   }
 
   /** A later receive request (the next poll, or a stream reopened), numbered `n`, takes over from the one before. */
-  resume(res: ServerResponse, n: number | null = null, now = Date.now()): void {
+  resume(res: SessionResponse, n: number | null = null, now = Date.now()): void {
     this.posts.received(n);
     this.attach(res, now);
     this.conn?.touch(now);
@@ -207,7 +218,7 @@ export class HttpSession implements Transport {
     this.owner.ended(this, why, lastWords);
   }
 
-  private attach(res: ServerResponse, now: number): void {
+  private attach(res: SessionResponse, now: number): void {
     if (this.receiver) this.detach(now, true);
     const receiver: Receiver = { res, openedAt: now, lastWriteAt: now, charsWritten: 0 };
     this.receiver = receiver;

@@ -105,6 +105,16 @@ export class RedisKeys {
     return `${this.prefix}:{${keyPart(appId)}:user:${keyPart(userId)}}`;
   }
 
+  /** Pub/sub: requests forwarded to one node, and the answers to the requests it forwarded (node-requests.ts). */
+  forwardTopic(node: NodeId): string {
+    return `${this.prefix}:forward:${keyPart(node)}`;
+  }
+
+  /** String: the node holding something only it can serve (an HTTP fallback session), kept alive by it (holders.ts). */
+  holder(key: string): string {
+    return `${this.prefix}:held:${keyPart(key)}`;
+  }
+
   /** Hash: user id → user_info (JSON) of a presence channel's members (kept by the membership scripts). */
   presenceMembers(appId: AppId, channel: ChannelName): string {
     return `${this.channelTag(appId, channel)}:members`;
