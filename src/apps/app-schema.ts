@@ -14,6 +14,19 @@ const webhookTargetSchema = z
   .strict();
 
 /**
+ * Channels whose recent events are kept for clients that resume and for the
+ * history API: `*` matches any run of characters. Bounded by count and by
+ * age; the upper limits keep one channel's history a small, bounded thing.
+ */
+const historyRuleSchema = z
+  .object({
+    channels: z.string().min(1).max(200),
+    maxEvents: z.number().int().positive().max(10_000).default(100),
+    maxAgeSeconds: z.number().int().positive().max(7 * 24 * 3600).default(300),
+  })
+  .strict();
+
+/**
  * Channels one connection may be subscribed to at once. Pusher sets no limit;
  * this one only bounds what a single socket can make the server hold (each
  * subscription keeps a few hundred bytes), far above what a real page
@@ -38,6 +51,7 @@ export const appOptionsShape = {
   allowedOrigins: z.array(z.string().min(1)).default([]),
   subscriptionCountEvents: z.boolean().default(false),
   webhooks: z.array(webhookTargetSchema).default([]),
+  history: z.array(historyRuleSchema).max(50).default([]),
 };
 
 export const appSchema = z
