@@ -249,8 +249,6 @@ describe('an app that keeps no history', () => {
     const sdk = h.sdk();
     const name = `private-plain-${rid()}`;
     const s = await subject(t, h.port, sdk);
-    const errors: unknown[] = [];
-    s.client.connection.bind('error', (e: unknown) => errors.push(e));
     await s.subscribe(name);
     await tick(sdk, name, 1, 1);
     await waitFor(() => s.ticks(name).length === 1, 'tick 1');
@@ -263,8 +261,8 @@ describe('an app that keeps no history', () => {
     await tick(sdk, name, 3, 3);
     await waitFor(() => s.ticks(name).includes(3), 'tick 3');
     assert.deepEqual(s.ticks(name), [1, 3]);
-    assert.deepEqual(errors, []);
-    assert.ok(!s.frames.some((f) => f.includes('"serial"')));
+    // The cut itself shows as a 1006 close; the server refused nothing the module sent.
+    assert.ok(!s.frames.some((f) => f.includes('pusher:error') || f.includes('"serial"')), s.frames.join('\n'));
   });
 });
 
