@@ -11,6 +11,7 @@ import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySoc
 import { rid } from '../helpers/ids.js';
 import { frameData } from '../helpers/raw-socket.js';
 import { outcome, sdkClient } from '../helpers/sdk.js';
+import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 
 const skip = (await redisUnavailable()) ?? false;
 
@@ -143,6 +144,15 @@ describe('channel history on a two-node cluster', { skip }, () => {
     assert.deepEqual(fromA, fromB);
     assert.deepEqual((fromA as { events: { data: string }[] }).events.map((e) => JSON.parse(e.data).n), [1, 2, 3, 4]);
     assert.equal((await outcome(sdkB.get({ path: `/channels/news-${rid()}/events`, params: {} }))).status, 404);
+  });
+
+  test('/metrics shows the kept events cluster-wide, the same on both nodes', async () => {
+    const channel = `orders-${rid()}`;
+    for (let n = 0; n < 3; n++) await sdkA.trigger(channel, 'order', { n });
+    const [onA, onB] = await Promise.all([a, b].map(async (n) => seriesValue(await scrapeMetrics(n.url), 'herald_history_events')));
+    assert.ok((onA ?? 0) >= 3, `events kept, as node A sees them: ${onA}`);
+    assert.ok((onB ?? 0) >= 3, `events kept, as node B sees them: ${onB}`);
+    assert.ok((seriesValue(await scrapeMetrics(a.url), 'herald_history_bytes') ?? 0) > 0);
   });
 });
 
