@@ -3,7 +3,9 @@ import type { Logger } from '../logging/logger.js';
 import { ProtocolLimits } from '../protocol/limits.js';
 import type { ClusterChange } from './adapter.js';
 import { LocalAdapter } from './local-adapter.js';
+import type { HistoryPolicy } from '../apps/history-policy.js';
 import { RedisCacheStore } from './redis/cache-store.js';
+import { decodeKeptBroadcast, isKeptBroadcast, RedisHistory } from './redis/history.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { NodeLiveness } from './redis/liveness.js';
@@ -71,6 +73,7 @@ export class RedisAdapter extends LocalAdapter {
   private unpublished: Broadcast[] = [];
   private unpublishedChars = 0;
   private readonly nodeTimeoutMs: number;
+  private readonly keptHistory: RedisHistory;
 
   constructor(
     /** This node's open connections of an app. */
@@ -82,12 +85,15 @@ export class RedisAdapter extends LocalAdapter {
     const keys = new RedisKeys(options.prefix);
     const link = new RedisLink(options.url, log);
     const entries = new NodeEntries();
+    const history = new RedisHistory(link, keys);
     super(localConnectionCount, {
       presence: new RedisPresenceStore(link, keys, node, entries),
       cache: new RedisCacheStore(link, keys, ProtocolLimits.cacheTtlSeconds * 1000),
       users: new RedisUserDirectory(link, keys, node, entries),
       rateLimits: new RedisRateLimiter(link, keys),
+      history,
     });
+    this.keptHistory = history;
     this.node = node;
     this.log = log;
     this.keys = keys;
@@ -129,6 +135,31 @@ export class RedisAdapter extends LocalAdapter {
   override broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.publish({ appId, channel, except, frame });
     super.broadcast(appId, channel, frame, except);
+  }
+
+  /**
+   * An event of a channel with history is kept and published by one script
+   * (its serial is the stream id), and every node, this one included,
+   * delivers it when the message comes back from Redis: pub/sub order is the
+   * serial order, on every node. Without Redis it reaches this node's
+   * clients only, unkept and without a serial, like any broadcast then.
+   */
+  override async broadcastKept(appId: AppId, channel: ChannelName, frame: string, policy: HistoryPolicy, except?: SocketId): Promise<void> {
+    if (this.link.usable) {
+      try {
+        await this.keptHistory.append(this.node, appId, channel, policy, frame, except, this.keptTopic(appId, channel));
+        return;
+      } catch (err) {
+        this.link.failed('history append', err);
+      }
+    }
+    this.publish({ appId, channel, except, frame });
+    super.broadcast(appId, channel, frame, except);
+  }
+
+  /** The topic a channel's kept events are published to: the one its other broadcasts go to. */
+  private keptTopic(_appId: AppId, _channel: ChannelName): string {
+    return this.keys.broadcastTopic;
   }
 
   /**
@@ -251,6 +282,12 @@ export class RedisAdapter extends LocalAdapter {
   }
 
   private received(topic: string, text: string): void {
+    if (isKeptBroadcast(text)) {
+      // From every node, this one included: see broadcastKept.
+      const kept = decodeKeptBroadcast(text);
+      if (kept) this.subscribers.deliver(kept.appId, kept.channel, kept.frame, kept.except, kept.serial);
+      return;
+    }
     if (topic === this.keys.broadcastTopic) {
       const batch = decodeBroadcasts(text);
       if (!batch || batch.from === this.node) return;

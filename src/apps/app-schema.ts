@@ -70,12 +70,12 @@ export type AppOptionName = keyof typeof appOptionsShape;
 /**
  * How an app option is written as one piece of text (a `herald apps` flag):
  * a switch (true or false), a count (a whole number), a limit (a count, or
- * none for no limit) or a list (comma-separated). Read from the option's
+ * none for no limit), a list (comma-separated) or JSON (a list of objects). Read from the option's
  * schema, so that a new option gets its flag without another list to keep.
  */
-export type AppOptionForm = 'switch' | 'count' | 'limit' | 'list';
+export type AppOptionForm = 'switch' | 'count' | 'limit' | 'list' | 'json';
 
-/** The option's form; null for options with structure (webhook targets), set in the config file or the store. */
+/** The option's form; a list of structured items (webhook targets, history rules) is written as JSON. */
 export function appOptionForm(option: AppOptionName): AppOptionForm | null {
   let schema: unknown = appOptionsShape[option];
   if (schema instanceof z.ZodDefault) schema = schema.unwrap();
@@ -85,5 +85,6 @@ export function appOptionForm(option: AppOptionName): AppOptionForm | null {
   if (nullable) return null;
   if (schema instanceof z.ZodBoolean) return 'switch';
   if (schema instanceof z.ZodArray && schema.element instanceof z.ZodString) return 'list';
+  if (schema instanceof z.ZodArray && schema.element instanceof z.ZodObject) return 'json';
   return null;
 }

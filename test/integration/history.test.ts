@@ -8,11 +8,14 @@ import { frameData, type RawSocket, type ServerFrame } from '../helpers/raw-sock
 import { outcome, sdkClient } from '../helpers/sdk.js';
 import { rid } from '../helpers/ids.js';
 import { sleep } from '../helpers/wait.js';
+import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
+import type { NodeStats } from '../../src/console/stats-routes.js';
 import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySocket } from '../helpers/history.js';
 
 const HIST = { id: 'hist-app', key: 'hist-key', secret: 'hist-secret' } as const;
 const PLAIN = { id: 'plain-app', key: 'plain-key', secret: 'plain-secret' } as const;
 const masterKey = Buffer.alloc(32, 7).toString('base64');
+const TOKEN = 'history-console-token-0123456789';
 
 let h: RunningHerald;
 let sdk: Pusher;
@@ -32,6 +35,7 @@ before(async () => {
       },
       { ...PLAIN, clientEvents: true },
     ],
+    overrides: { consoleToken: TOKEN },
   });
   sdk = sdkClient(h.port, HIST, { encryptionMasterKeyBase64: masterKey });
   plainSdk = sdkClient(h.port, PLAIN, { encryptionMasterKeyBase64: masterKey });
@@ -237,6 +241,25 @@ describe('history API', () => {
     assert.equal((await outcome(sdk.get({ path: `/channels/orders-x/events`, params: { since: 'yesterday' } }))).status, 400);
     assert.equal((await outcome(sdk.get({ path: `/channels/orders-x/events`, params: { limit: 0 } }))).status, 400);
     assert.equal((await outcome(sdk.get({ path: `/channels/orders-x/events`, params: { limit: 1001 } }))).status, 400);
+  });
+});
+
+describe('what history costs', () => {
+  test('is shown in /stats and /metrics, and grows with the events kept', async () => {
+    const read = async () => {
+      const res = await fetch(`${h.url}/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return ((await res.json()) as NodeStats).history;
+    };
+    const before = await read();
+    const channel = `orders-${rid()}`;
+    for (let n = 0; n < 4; n++) await sdk.trigger(channel, 'order', { n, pad: 'x'.repeat(100) });
+    const afterwards = await read();
+    assert.equal(afterwards.channels, before.channels + 1);
+    assert.equal(afterwards.events, before.events + 4);
+    assert.ok(afterwards.bytes >= before.bytes + 400);
+    const text = await scrapeMetrics(h.url);
+    assert.equal(seriesValue(text, 'herald_history_events'), afterwards.events);
+    assert.equal(seriesValue(text, 'herald_history_bytes'), afterwards.bytes);
   });
 });
 
