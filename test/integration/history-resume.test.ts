@@ -52,11 +52,15 @@ interface Subject {
   restore(): Promise<void>;
 }
 
-async function subject(t: TestContext, port: number, sdk: Pusher, options: { plain?: boolean } = {}): Promise<Subject> {
+async function subject(t: TestContext, port: number, sdk: Pusher, options: { plain?: boolean; carrier?: 'ws' | 'xhr_streaming' | 'xhr_polling' } = {}): Promise<Subject> {
   const relay = new TcpRelay(port);
   await relay.listen();
   t.after(() => relay.close());
-  const client = localClient(t, APP.key, relay.port, sdkAuthOptions(sdk, { presence: { user_id: `u-${rid()}` } }));
+  const carrier = options.carrier ?? 'ws';
+  const client = localClient(t, APP.key, relay.port, {
+    ...sdkAuthOptions(sdk, { presence: { user_id: `u-${rid()}` } }),
+    ...(carrier === 'ws' ? {} : { enabledTransports: [carrier], httpHost: '127.0.0.1', httpPort: relay.port }),
+  });
   const reports: Reports = { resumed: [], failed: [] };
   const recovery = options.plain
     ? null
@@ -108,8 +112,14 @@ const KINDS = [
 ] as const;
 
 /** The heart of it: 1..2 live, 3..7 while cut, 8..9 after; every one once, in order, 5 of them replayed. */
-async function missesNothing(t: TestContext, subjectNode: { port: number }, publisher: Pusher, name: string): Promise<Subject> {
-  const s = await subject(t, subjectNode.port, publisher);
+async function missesNothing(
+  t: TestContext,
+  subjectNode: { port: number },
+  publisher: Pusher,
+  name: string,
+  carrier: 'ws' | 'xhr_streaming' | 'xhr_polling' = 'ws',
+): Promise<Subject> {
+  const s = await subject(t, subjectNode.port, publisher, { carrier });
   await s.subscribe(name);
   await tick(publisher, name, 1, 2);
   await waitFor(() => s.ticks(name).length === 2, `ticks 1-2 on ${name}`);
@@ -141,6 +151,13 @@ describe('one node', () => {
   for (const [kind, name] of KINDS) {
     test(`${kind}: what was published while the network was cut arrives after the reconnect, once and in order`, async (t) => {
       await missesNothing(t, h, sdk, name());
+    });
+  }
+
+  for (const carrier of ['xhr_streaming', 'xhr_polling'] as const) {
+    test(`over the HTTP fallback (${carrier}) too: serials and resume frames travel the same way`, async (t) => {
+      const s = await missesNothing(t, h, sdk, `private-resume-${rid()}`, carrier);
+      assert.equal((s.client.connection.connection?.transport as unknown as { name?: string } | undefined)?.name, carrier);
     });
   }
 
