@@ -7,6 +7,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './browser.js';
 import { createDemoBackend, type DemoBackend } from '../../examples/backend/app.js';
 import { historyRules } from '../../examples/backend/events.js';
+import { REDIS_URL } from './cluster.js';
 import { APP, startHerald, type RunningHerald } from './herald.js';
 import { TcpRelay } from './tcp-relay.js';
 
@@ -33,8 +34,10 @@ export interface ExampleStack {
 /** The demo's app as `npm run example` configures it: history for the order board and the print agent. */
 const exampleApp = () => ({ ...APP, clientEvents: true, userAuthentication: true, history: [...historyRules] });
 
-export async function startExampleStack(): Promise<ExampleStack> {
-  const first = await startHerald({ apps: [exampleApp()] });
+/** `redisPrefix`: Herald on the Redis adapter (its history in Redis streams, surviving a restart) under that key prefix. */
+export async function startExampleStack(options: { redisPrefix?: string } = {}): Promise<ExampleStack> {
+  const adapter = options.redisPrefix === undefined ? {} : { adapter: 'redis' as const, redisUrl: REDIS_URL, redisPrefix: options.redisPrefix };
+  const first = await startHerald({ apps: [exampleApp()], overrides: adapter });
   const heraldPort = first.port;
   // Browsers reach Herald through a relay the test can cut, as a Wi-Fi drop would; the back end reaches it directly.
   const relay = new TcpRelay(heraldPort);
@@ -59,7 +62,7 @@ export async function startExampleStack(): Promise<ExampleStack> {
       stack.herald = null;
     },
     restartHerald: async () => {
-      stack.herald = await startHerald({ apps: [exampleApp()], overrides: { port: heraldPort } });
+      stack.herald = await startHerald({ apps: [exampleApp()], overrides: { ...adapter, port: heraldPort } });
     },
     cutNetwork: () => relay.cut(),
     restoreNetwork: () => relay.restore(),
