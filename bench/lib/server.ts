@@ -43,6 +43,8 @@ export interface StartOptions {
   readonly profileName?: string;
   /** Starts the minimal broadcaster of bench/baseline/ instead of Herald. */
   readonly baseline?: boolean;
+  /** More environment for the server (a scenario's own config file). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startHerald(options: StartOptions): Promise<ServerUnderTest> {
@@ -69,6 +71,7 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
       ...(options.workers > 1
         ? { HERALD_ADAPTER: 'redis', HERALD_REDIS_PREFIX: `herald-bench-${process.pid}-${port}` }
         : {}),
+      ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

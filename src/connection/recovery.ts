@@ -23,9 +23,15 @@ export class ConnectionRecovery implements KeptEventSink {
 
   constructor(private readonly write: (frame: string) => void) {}
 
-  /** A serial to resume a channel from once its subscription succeeds (`herald:recovery`, or `herald:resume` before subscribing). */
-  resumeLater(channel: ChannelName, since: string): void {
+  /**
+   * A serial to resume a channel from once its subscription succeeds
+   * (`herald:recovery`, or `herald:resume` before subscribing); false when
+   * `max` channels are waiting already (what a client can make the server hold stays bounded).
+   */
+  resumeLater(channel: ChannelName, since: string, max: number): boolean {
+    if (!this.pending.has(channel) && this.pending.size >= max) return false;
     this.pending.set(channel, since);
+    return true;
   }
 
   /** The channel was subscribed: live events wait if a resume is pending for it. */

@@ -25,7 +25,7 @@ export async function handleRecovery(ctx: HandlerContext, conn: Connection, rawD
   for (const [channel, since] of entries) {
     if (channelNameProblem(channel) || typeof since !== 'string') continue;
     if (conn.channels.has(channel)) await ctx.channels.history.resume(conn, channel, since);
-    else recovery.resumeLater(channel, since);
+    else recovery.resumeLater(channel, since, conn.app.maxChannelsPerConnection);
   }
 }
 
@@ -43,7 +43,9 @@ export async function handleResume(ctx: HandlerContext, conn: Connection, rawDat
     return;
   }
   if (conn.channels.has(channel)) await ctx.channels.history.resume(conn, channel, since);
-  else recovery.resumeLater(channel, since);
+  else if (!recovery.resumeLater(channel, since, conn.app.maxChannelsPerConnection)) {
+    conn.send(resumeFailedFrame(channel, 'rate_limited', `more than ${conn.app.maxChannelsPerConnection} channels are waiting to be resumed: subscribe to them first`));
+  }
 }
 
 /** After a subscription succeeded: the resume asked for before it, if any. */

@@ -1,4 +1,4 @@
-// Herald's own frames for channel history (docs: /work/history-protocol.md,
+// Herald's own frames for channel history (docs/history.md,
 // README "Never miss an event"). Only connections that opted in with
 // `herald:recovery` ever receive them; everyone else sees Pusher's frames only.
 import { encodeFrame } from './frames.js';

@@ -8,7 +8,8 @@ export interface Serial {
   readonly seq: number;
 }
 
-const SERIAL = /^(\d{1,15})-(\d{1,15})$/;
+// Up to 20 digits of sequence: Redis writes "<ms>-18446744073709551615" for "after every event of that millisecond".
+const SERIAL = /^(\d{1,15})-(\d{1,20})$/;
 
 /** The serial in a client's or a request's text; null when it is not one. */
 export function parseSerial(text: unknown): Serial | null {

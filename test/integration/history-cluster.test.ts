@@ -10,6 +10,8 @@ import { establishedRawSocket } from '../helpers/herald.js';
 import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySocket } from '../helpers/history.js';
 import { rid } from '../helpers/ids.js';
 import { frameData } from '../helpers/raw-socket.js';
+import { sleep } from '../helpers/wait.js';
+import { RedisKeys } from '../../src/adapter/redis/keys.js';
 import { outcome, sdkClient } from '../helpers/sdk.js';
 import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 
@@ -24,6 +26,7 @@ const apps = [
     clientEvents: true,
     history: [
       { channels: 'short-*', maxEvents: 3, maxAgeSeconds: 300 },
+      { channels: 'brief-*', maxEvents: 100, maxAgeSeconds: 1 },
       { channels: '*orders-*', maxEvents: 100, maxAgeSeconds: 300 },
     ],
   },
@@ -133,6 +136,52 @@ describe('channel history on a two-node cluster', { skip }, () => {
     const res = await sdkA.get({ path: `/channels/${channel}/events`, params: {} });
     const body = (await res.json()) as { events: { data: string }[] };
     assert.deepEqual(body.events.map((e) => JSON.parse(e.data).n), [3, 4, 5]);
+  });
+
+  test('age: a quiet channel resumes whole after its old events expired; a gap older than the age limit is expired', async (t) => {
+    const channel = `brief-${rid()}`;
+    const first = await open(t, a);
+    first.send({ event: 'herald:recovery', data: {} });
+    await subscribeRaw(first, channel, sdkA);
+    await sdkA.trigger(channel, 'order', { n: 0 });
+    const [seen] = await keptEvents(first, channel, 1);
+    first.ws.terminate();
+    await sleep(1100); // the age limit is one second: event 0 is no longer kept
+    await sdkB.trigger(channel, 'order', { n: 1 });
+    const resumeFrom = async (node: InProcessNode) => {
+      const s = await open(t, node);
+      s.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+      await subscribeRaw(s, channel, sdkA);
+      return s;
+    };
+    const second = await resumeFrom(b);
+    const [replayed] = await keptEvents(second, channel, 1);
+    assert.equal(JSON.parse(String(replayed!.data)).n, 1);
+    assert.equal((await resumeOutcome(second, channel)).event, 'herald:resume_succeeded');
+    await sleep(1100); // now event 1, after `seen`, is gone too
+    const third = await resumeFrom(a);
+    assert.equal(frameData<{ reason: string }>(await resumeOutcome(third, channel)).reason, 'expired');
+  });
+
+  test('a stream Redis lost (expired idle, or flushed) cannot pass for a whole history: resuming from its serials is expired', async (t) => {
+    const channel = `orders-${rid()}`;
+    const first = await open(t, a);
+    first.send({ event: 'herald:recovery', data: {} });
+    await subscribeRaw(first, channel, sdkA);
+    await sdkA.trigger(channel, 'order', { n: 0 });
+    const [seen] = await keptEvents(first, channel, 1);
+    first.ws.terminate();
+    await sdkA.trigger(channel, 'order', { n: 1 });
+    const redis = new Redis(REDIS_URL);
+    await redis.del(new RedisKeys(prefix).history(HIST.id, channel));
+    redis.disconnect();
+    // A new stream's first serial is of a later millisecond than the lost one's (its idle timeout is minutes long).
+    await sleep(5);
+    await sdkB.trigger(channel, 'order', { n: 2 });
+    const second = await open(t, b);
+    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    await subscribeRaw(second, channel, sdkB);
+    assert.equal(frameData<{ reason: string }>(await resumeOutcome(second, channel)).reason, 'expired');
   });
 
   test('the history API answers the same through either node; 404 without history', async () => {

@@ -159,6 +159,8 @@ describe('clients that opt in', () => {
     await sdk.trigger(channel, 'order', { n: 6 });
     const [live] = await keptEvents(second, channel, 1);
     assert.equal(JSON.parse(String(live!.data)).n, 6);
+    // The history API says the same to a back end: 410 Gone.
+    assert.equal((await outcome(sdk.get({ path: `/channels/${channel}/events`, params: { since: seen!.serial } }))).status, 410);
   });
 
   test('age: a quiet channel resumes whole after its old events expired; a gap older than the age limit is expired', async (t) => {
