@@ -220,6 +220,53 @@ describe('one node', () => {
     assert.deepEqual(resumed, [[`private-${name}`, 2]]);
   });
 
+  test('storage carries serials to a new client: a channel subscribed after connecting is resumed with herald:resume', async (t) => {
+    const name = `private-stored-${rid()}`;
+    const kept = new Map<string, string>();
+    const storage = { get: (channel: string) => kept.get(channel), set: (channel: string, serial: string) => void kept.set(channel, serial) };
+    const first = localClient(null, APP.key, h.port, sdkAuthOptions(sdk, {}));
+    const firstRecovery = attachRecovery(first, { storage });
+    const seenFirst: number[] = [];
+    first.subscribe(name).bind('tick', ({ n }: { n: number }) => seenFirst.push(n));
+    await waitFor(() => first.channel(name)?.subscribed, 'the first client to subscribe');
+    await tick(sdk, name, 1, 2);
+    await waitFor(() => seenFirst.length === 2, 'ticks 1-2 at the first client');
+    assert.equal(kept.get(name), firstRecovery.lastSerial(name));
+    first.disconnect(); // the process (or the page) ends; its serial stays in storage
+
+    await tick(sdk, name, 3, 4);
+    const second = localClient(t, APP.key, h.port, sdkAuthOptions(sdk, {}));
+    const resumed: Array<[string, number]> = [];
+    attachRecovery(second, { storage, onResumed: (channel, replayed) => resumed.push([channel, replayed]) });
+    await waitFor(() => second.connection.state === 'connected', 'the second client to connect');
+    const seen: number[] = [];
+    second.subscribe(name).bind('tick', ({ n }: { n: number }) => seen.push(n));
+    await waitFor(() => resumed.length === 1, 'the second client to resume');
+    await tick(sdk, name, 5, 5);
+    await waitFor(() => seen.includes(5), 'tick 5');
+    assert.deepEqual(seen, [3, 4, 5]);
+    assert.deepEqual(resumed, [[name, 2]]);
+  });
+
+  test('attached to a client already connected and subscribed, the module resumes its channels at once', async (t) => {
+    const name = `late-${rid()}`;
+    await tick(sdk, name, 1, 1);
+    // The history API names the serial of the first event, as a back end handing it to a client would.
+    const { events } = (await (await sdk.get({ path: `/channels/${name}/events` })).json()) as { events: Array<{ serial: string }> };
+    const afterFirst = events[0]!.serial;
+    await tick(sdk, name, 2, 3);
+    const client = localClient(t, APP.key, h.port);
+    const seen: number[] = [];
+    client.subscribe(name).bind('tick', ({ n }: { n: number }) => seen.push(n));
+    await waitFor(() => client.channel(name)?.subscribed, 'the subscription');
+    const resumed: Array<[string, number]> = [];
+    const recovery = attachRecovery(client, { storage: { get: () => afterFirst, set: () => {} }, onResumed: (channel, replayed) => resumed.push([channel, replayed]) });
+    t.after(() => recovery.detach());
+    await waitFor(() => resumed.length === 1, 'the resume');
+    assert.deepEqual(seen, [2, 3]);
+    assert.deepEqual(resumed, [[name, 2]]);
+  });
+
   test('a gap longer than the history kept is reported as expired, and the channel is live again', async (t) => {
     const name = `short-${rid()}`;
     const s = await subject(t, h.port, sdk);
