@@ -2,10 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { AppCredentials } from './lib/http-api.js';
 
-export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold', 'cluster'] as const;
+export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold', 'cluster', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 /** `hold` takes over a minute and most of the descriptors, `cluster` needs redis-server: only on request. */
-export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports'];
+export const DEFAULT_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'history'];
 
 export interface BenchOptions {
   readonly scenarios: readonly ScenarioName[];
@@ -66,6 +66,8 @@ and one JSON line per scenario.
   --transport-clients N    transports: pusher-js clients per transport (default 10)
   --transport-messages N   transports: events at --transport-rate (default 50)
   --transport-rate N       transports: events per second (default 10)
+  (history: fanout and publish with channel history off and on, same server, at most
+   1000 subscribers, and the replay of one resume of 1000 events)
   --hold-connections N     hold: connections per server worker (default 19000)
   --hold-seconds N         hold: seconds to hold them with pings flowing (default 60)
   --cluster-channels N     cluster: per-user private channels, one subscriber each (default 2000)

@@ -8,6 +8,7 @@ import { clusterScenario } from './scenarios/cluster.js';
 import type { ScenarioContext, ScenarioResult } from './scenarios/common.js';
 import { connectScenario } from './scenarios/connect.js';
 import { fanoutScenario } from './scenarios/fanout.js';
+import { historyScenario, historyServerEnv } from './scenarios/history.js';
 import { holdScenario } from './scenarios/hold.js';
 import { presenceScenario } from './scenarios/presence.js';
 import { publishScenario } from './scenarios/publish.js';
@@ -24,6 +25,7 @@ const RUNNERS: Record<Exclude<ScenarioName, 'cluster'>, (ctx: ScenarioContext) =
   presence: presenceScenario,
   transports: transportsScenario,
   hold: holdScenario,
+  history: historyScenario,
 };
 
 async function main(): Promise<number> {
@@ -66,7 +68,7 @@ async function main(): Promise<number> {
     try {
       server = options.external
         ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
-        : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}${baseline ? '-baseline' : ''}`, baseline });
+        : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}${baseline ? '-baseline' : ''}`, baseline, env: scenario === 'history' ? historyServerEnv(options.app) : {} });
       const ctx: ScenarioContext = { server, options, workers, log };
       const outcome = await RUNNERS[scenario](ctx);
       for (const measured of Array.isArray(outcome) ? outcome : [outcome]) {

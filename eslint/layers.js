@@ -20,6 +20,14 @@ export const LAYERS = [
   ['cli'],
 ];
 
+/**
+ * Folders of src/ outside the layers: libraries of their own that apps bundle
+ * (client/: the browser and Node half of resume). They import only their own
+ * files (no package, no Node built-in, nothing of the server), and no layer
+ * imports them.
+ */
+export const STANDALONE = ['client'];
+
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const specifierOf = (name) => (name.endsWith('.ts') ? `${escape(name.slice(0, -3))}\\.js$` : `${escape(name)}/`);
 
@@ -28,7 +36,7 @@ export function layerRules() {
   return LAYERS.flatMap((layer, rank) =>
     layer
       .filter((name) => !name.endsWith('.ts'))
-      .map((folder) => ({ folder, forbidden: LAYERS.slice(rank).flat().filter((name) => name !== folder) }))
+      .map((folder) => ({ folder, forbidden: [...LAYERS.slice(rank).flat().filter((name) => name !== folder), ...STANDALONE] }))
       .filter(({ forbidden }) => forbidden.length > 0)
       .map(({ folder, forbidden }) => {
         return {
@@ -48,5 +56,27 @@ export function layerRules() {
           },
         };
       }),
+  ).concat(
+    [
+      {
+        files: ['src/*.ts'],
+        rules: {
+          'no-restricted-imports': [
+            'error',
+            { patterns: [{ regex: `^\\./(${STANDALONE.map(escape).join('|')})/`, message: `${STANDALONE.join(', ')}/ stand outside the layers (eslint/layers.js): the server does not import them.` }] },
+          ],
+        },
+      },
+    ],
+    STANDALONE.map((folder) => ({
+      files: [`src/${folder}/**/*.ts`],
+      ignores: [`src/${folder}/**/*.test.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [{ regex: '^(?!\\./)', message: `${folder}/ stands alone (eslint/layers.js): it imports only its own files, no package, no Node built-in, nothing of the server.` }] },
+        ],
+      },
+    })),
   );
 }

@@ -5,8 +5,12 @@ import { loadSettings } from '../src/config/settings.js';
 import { createHerald } from '../src/server.js';
 import { createDemoBackend } from './backend/app.js';
 import { backendPortFromEnv } from './backend/env.js';
+import { historyRules } from './backend/events.js';
 
-const configured = loadSettings();
+const loaded = loadSettings();
+// The order board and the print agent resume after a reconnect: the demo app keeps their channels' recent
+// events, unless its configuration says which channels keep history itself.
+const configured = { ...loaded, apps: loaded.apps.map((app, i) => (i === 0 && app.history.length === 0 ? { ...app, history: [...historyRules] } : app)) };
 // The debug console is handy next to the demo: on with a fresh token, as `herald start` does in development.
 const settings = configured.consoleToken === null ? { ...configured, consoleToken: randomBytes(18).toString('base64url') } : configured;
 const herald = createHerald(settings);

@@ -92,6 +92,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   metrics.countPubSub(adapter.pubsub);
   const { subscribers, localUsers } = adapter;
   const channels = new ChannelService(adapter, subscribers, activity);
+  metrics.setHistoryUsageProbe(() => adapter.history.usage());
   const frames = new FrameHandler({ adapter, channels, localUsers, activity, log });
   // Read once: the transports, the console and /metrics all take the client's address by the same rule.
   const trustedProxies = new TrustedProxies(settings.trustedProxies);

@@ -39,3 +39,18 @@ test('an import from a lower layer, or within the folder, passes', async () => {
   const code = "import type { Adapter } from '../adapter/adapter.js';\nimport { SocketError } from '../protocol/errors.js';\nimport type { X } from './local.js';\nexport type Y = [Adapter, SocketError, X];\n";
   assert.deepEqual(await layerProblems('channels/example.ts', code), []);
 });
+
+test('client/ stands alone: it imports nothing of the server, no package and no Node built-in', async () => {
+  for (const specifier of ['../protocol/frames.js', 'pusher-js', 'node:events']) {
+    const problems = await layerProblems('client/example.ts', `import { x } from '${specifier}';\nexport const y = x;\n`);
+    assert.equal(problems.length, 1, specifier);
+    assert.match(problems[0]!, /client\/ stands alone/);
+  }
+  assert.deepEqual(await layerProblems('client/example.ts', "import { x } from './serial.js';\nexport const y = x;\n"), []);
+});
+
+test('no part of the server imports client/', async () => {
+  assert.equal((await layerProblems('channels/example.ts', "import { x } from '../client/index.js';\nexport const y = x;\n")).length, 1);
+  assert.equal((await layerProblems('cli/example.ts', "import { x } from '../client/index.js';\nexport const y = x;\n")).length, 1);
+  assert.equal((await layerProblems('server.ts', "import { x } from './client/index.js';\nexport const y = x;\n")).length, 1);
+});

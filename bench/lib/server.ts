@@ -43,8 +43,8 @@ export interface StartOptions {
   readonly profileName?: string;
   /** Starts the minimal broadcaster of bench/baseline/ instead of Herald. */
   readonly baseline?: boolean;
-  /** More environment for the server (a cluster node's adapter settings). */
-  readonly env?: Record<string, string>;
+  /** More environment for the server (a cluster node's adapter settings, a scenario's own config file). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startHerald(options: StartOptions): Promise<ServerUnderTest> {

@@ -27,6 +27,8 @@ export interface DemoBackendOptions {
   readonly herald: HeraldConnection;
   /** Where browsers reach Herald when it is not where the back end reaches it; the page's own host by default. */
   readonly publicHeraldHost?: string;
+  /** The port browsers reach Herald on when it differs from the back end's (a proxy in front of it). */
+  readonly publicHeraldPort?: number;
   readonly host?: string;
   /** 0 for a free port. */
   readonly port?: number;
@@ -62,7 +64,7 @@ export function createDemoBackend(options: DemoBackendOptions): DemoBackend {
     channelRules: channelRules(invoices),
     broadcaster,
     events: new AppEvents(broadcaster),
-    publicHerald: { host: options.publicHeraldHost ?? null, port: options.herald.port },
+    publicHerald: { host: options.publicHeraldHost ?? null, port: options.publicHeraldPort ?? options.herald.port },
   };
 
   let bundles: Awaited<ReturnType<typeof bundlePages>> = new Map();

@@ -26,6 +26,16 @@ export const channels = {
   printJobs: 'private-print-jobs',
 } as const;
 
+/**
+ * The channels whose recent events Herald keeps, so that the order board and
+ * the print agent resume after a reconnect (herald/client) instead of
+ * refetching: the app's `history` setting in Herald's config.
+ */
+export const historyRules = [
+  { channels: channels.orderBoard, maxEvents: 200, maxAgeSeconds: 600 },
+  { channels: channels.printJobs, maxEvents: 500, maxAgeSeconds: 3600 },
+] as const;
+
 export const eventNames = {
   orderCreated: 'order.created',
   orderUpdated: 'order.updated',

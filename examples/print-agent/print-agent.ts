@@ -1,11 +1,15 @@
 // A desktop-style print agent: listens on private-print-jobs through Herald,
 // prints each job (to a file here), and reports it completed or failed
-// through the back end's API. Every time its subscription (re)starts it asks
-// the back end for the jobs still waiting, so jobs sent while it was offline,
-// or while Herald was unreachable, are printed too. Claiming a job before
-// printing it means a job heard about twice is printed once.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// through the back end's API. It resumes the channel with herald/client,
+// keeping the last serial in a state file, so the jobs sent while it was
+// offline (a network cut, a restart of the agent) are replayed by Herald.
+// Only when Herald cannot resume (no serial yet, or a gap older than the
+// history kept) does it ask the back end for the jobs still waiting.
+// Claiming a job before printing it means a job heard about twice is printed once.
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { attachRecovery, type SerialStorage } from 'herald/client';
 import PusherModule from 'pusher-js';
 import type { Options } from 'pusher-js';
 import type * as PusherTypes from 'pusher-js/types/src/core/pusher.js';
@@ -29,6 +33,8 @@ export interface PrintAgentOptions {
   readonly token: string;
   /** Where printed jobs are written, one file per job. */
   readonly outDir: string;
+  /** Where the last serial seen is kept between runs (JSON); without it, each start catches up from the back end. */
+  readonly stateFile?: string;
   readonly log?: (message: string) => void;
 }
 
@@ -69,12 +75,24 @@ export class PrintAgent {
     });
     this.client = client;
     client.connection.bind('state_change', ({ current }: { current: string }) => this.log(`connection ${current}`));
+    const storage = this.options.stateFile === undefined ? undefined : fileStorage(this.options.stateFile);
+    const recovery = attachRecovery(client, {
+      storage,
+      onResumed: (_channel, replayed) => this.log(`resumed: ${replayed} job event(s) missed while away`),
+      onResumeFailed: (_channel, reason) => {
+        this.log(`could not resume (${reason})`);
+        void this.catchUp();
+      },
+    });
     const channel = client.subscribe(PRINT_CHANNEL);
     channel.bind(PRINT_EVENT, ({ job }: { job: PrintJob }) => this.enqueue(job));
-    // Fires on the first subscription and again after every reconnection: the moment to catch up.
+    let first = true;
     channel.bind('pusher:subscription_succeeded', () => {
       this.log('listening for print jobs');
-      void this.catchUp();
+      // After a reconnect Herald resumes (or says it cannot, and we catch up then). At start there is
+      // nothing to resume from unless an earlier run left a serial.
+      if (first && recovery.lastSerial(PRINT_CHANNEL) === null) void this.catchUp();
+      first = false;
     });
     channel.bind('pusher:subscription_error', (error: { status?: number }) => this.log(`cannot listen for print jobs (${error.status ?? 'error'})`));
   }
@@ -129,6 +147,31 @@ export class PrintAgent {
     if (!response.ok) throw new BackendError(response.status, `${method} ${path}: ${response.status} ${payload.error ?? ''}`);
     return payload;
   }
+}
+
+/** Serials in a small JSON file, written whole (through a temporary file) each time one moves on. */
+function fileStorage(path: string): SerialStorage {
+  let serials: Record<string, string> = {};
+  try {
+    serials = JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch {
+    // No state yet (first run) or unreadable: start without, and catch up from the back end.
+  }
+  let writing: Promise<void> = Promise.resolve();
+  return {
+    get: (channel) => serials[channel],
+    set: (channel, serial) => {
+      serials = { ...serials, [channel]: serial };
+      const snapshot = JSON.stringify(serials);
+      writing = writing
+        .then(async () => {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(`${path}.tmp`, snapshot);
+          await rename(`${path}.tmp`, path);
+        })
+        .catch(() => {});
+    },
+  };
 }
 
 /** Asks the back end for a token (the demo's stand-in for a device pairing step). */

@@ -1,6 +1,10 @@
-// Flow 1, the live order board: the public `orders` channel while Herald is
-// reachable ("Real-time"), the back end's REST endpoint every few seconds
-// while it is not ("Polling"), and back to real time when Herald returns.
+// Flow 1, the live order board: the public `orders` channel, resumed after
+// every reconnect with herald/client. When Herald or the network comes back,
+// the orders published meanwhile arrive from Herald's history ("recovered N
+// events"); only when Herald cannot resume (the gap is older than the
+// history it keeps, or it restarted without it) does the board read the back
+// end's REST endpoint again.
+import { attachRecovery } from 'herald/client';
 import { api } from './lib/api.js';
 import { connectEcho } from './lib/echo.js';
 import { byId, el, header, money, showError, statusBadge, time } from './lib/ui.js';
@@ -14,8 +18,7 @@ interface BoardOrder {
   readonly updatedAt: string;
 }
 
-/** How often to poll while Herald is unreachable; `?poll=ms` overrides it. */
-const POLL_MS = Number(new URLSearchParams(location.search).get('poll') ?? 5000);
+const ORDERS_CHANNEL = 'orders';
 
 const orders = new Map<number, BoardOrder>();
 
@@ -65,29 +68,39 @@ async function main(): Promise<void> {
       ),
     ),
   );
+  const recovered = el('p', { class: 'empty', 'data-testid': 'recovered', hidden: '' });
+  byId('orders').closest('section')!.append(recovered);
+  const say = (text: string) => {
+    recovered.textContent = text;
+    recovered.hidden = false;
+  };
   await refresh();
 
   const echo = await connectEcho();
+  // Before the first subscription, so that its events' serials are kept from the start.
+  attachRecovery(echo, {
+    onResumed: (channel, replayed) => {
+      if (channel === ORDERS_CHANNEL) say(`Back in real time: recovered ${replayed} event${replayed === 1 ? '' : 's'} missed while away.`);
+    },
+    onResumeFailed: (channel, reason) => {
+      if (channel !== ORDERS_CHANNEL) return;
+      // Whatever happened while we were away cannot be replayed: read it once from the back end.
+      refresh()
+        .then(() => say(`Back in real time: reloaded the orders (Herald could not resume: ${reason}).`))
+        .catch(showError);
+    },
+  });
   echo
-    .channel('orders')
+    .channel(ORDERS_CHANNEL)
     .listen('.order.created', upsert)
     .listen('.order.updated', upsert);
 
-  let poller: ReturnType<typeof setInterval> | null = null;
   let everConnected = false;
   echo.connector.onConnectionChange((status) => {
     const realtime = status === 'connected';
     everConnected ||= realtime;
-    mode.textContent = realtime ? 'Real-time' : everConnected || status !== 'connecting' ? 'Polling' : 'Connecting…';
+    mode.textContent = realtime ? 'Real-time' : everConnected || status !== 'connecting' ? 'Offline, will catch up' : 'Connecting…';
     mode.dataset.state = realtime ? 'on' : 'off';
-    if (realtime && poller !== null) {
-      clearInterval(poller);
-      poller = null;
-      // Whatever happened while we were away, once, then events again.
-      refresh().catch(showError);
-    } else if (!realtime && poller === null) {
-      poller = setInterval(() => refresh().catch(() => {}), POLL_MS);
-    }
   });
 }
 

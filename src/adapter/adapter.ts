@@ -1,3 +1,5 @@
+import type { HistoryPolicy } from '../apps/history-policy.js';
+import type { HistoryStore } from './history-store.js';
 import type { AppRateLimiter } from './rate-limit.js';
 import type { PubSubTraffic } from './pubsub-traffic.js';
 import type { RequestForwarding } from './forwarding.js';
@@ -39,8 +41,18 @@ export interface Adapter {
   /** The same for the control messages of a signed-in user (terminate), asked for by its first local connection. */
   listeningToUser(appId: AppId, userId: UserId): Promise<void>;
 
+  /** Kept events of the channels whose app asks for history. */
+  readonly history: HistoryStore;
+
   /** Delivers an encoded frame to a channel's subscribers on every node, except one socket. */
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void;
+  /**
+   * `broadcast` for a channel with history: the event is kept and given its
+   * serial where it is published, and reaches every node's subscribers in
+   * serial order (clients that opted in get the serial with it). Resolves
+   * once it is kept.
+   */
+  broadcastKept(appId: AppId, channel: ChannelName, frame: string, policy: HistoryPolicy, except?: SocketId): Promise<void>;
   /** Closes every connection of a signed-in user, on every node. */
   terminateUserConnections(appId: AppId, userId: UserId): Promise<void>;
 

@@ -1,3 +1,6 @@
+import type { HistoryPolicy } from '../apps/history-policy.js';
+import type { HistoryStore } from './history-store.js';
+import { MemoryHistory } from './memory-history.js';
 import { MemoryCacheStore, type CacheStore } from './cache-store.js';
 import { SINGLE_NODE, type RequestForwarding } from './forwarding.js';
 import { LocalSubscribers } from './local-subscribers.js';
@@ -16,6 +19,8 @@ export interface SharedState {
   readonly cache: CacheStore;
   readonly users: UserDirectory;
   readonly rateLimits: AppRateLimiter;
+  /** Kept events; in this process when not given. */
+  readonly history?: HistoryStore;
 }
 
 export function inMemory(): SharedState {
@@ -46,6 +51,9 @@ export class LocalAdapter implements Adapter {
   readonly pubsub = new PubSubTraffic();
   /** One node: every session is here. A cluster adapter forwards to the node holding one. */
   readonly forwarding: RequestForwarding = SINGLE_NODE;
+  readonly history: HistoryStore;
+  /** One node's history (unused when a cluster adapter shares its own). */
+  private readonly memoryHistory = new MemoryHistory();
   /** Who hears failures other nodes counted (a cluster adapter calls them). */
   protected readonly failureListeners: FailureListener[] = [];
   /** The subscription count each channel's subscribers were last told; none means 0. */
@@ -57,6 +65,7 @@ export class LocalAdapter implements Adapter {
     shared: SharedState = inMemory(),
   ) {
     ({ presence: this.presence, cache: this.cache, users: this.users, rateLimits: this.rateLimits } = shared);
+    this.history = shared.history ?? this.memoryHistory;
   }
 
   /** One node hears every event it makes. */
@@ -66,6 +75,12 @@ export class LocalAdapter implements Adapter {
 
   broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
     this.subscribers.deliver(appId, channel, frame, except);
+  }
+
+  async broadcastKept(appId: AppId, channel: ChannelName, frame: string, policy: HistoryPolicy, except?: SocketId): Promise<void> {
+    // One node: kept and delivered in the same turn, so delivery follows serial order.
+    const serial = this.memoryHistory.append(appId, channel, policy, frame, except);
+    this.subscribers.deliver(appId, channel, frame, except, serial);
   }
 
   async terminateUserConnections(appId: AppId, userId: UserId): Promise<void> {
@@ -119,5 +134,7 @@ export class LocalAdapter implements Adapter {
     return true;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.memoryHistory.close();
+  }
 }

@@ -1,3 +1,4 @@
+import { withSerial } from '../protocol/history-frames.js';
 import type { Subscriber } from './subscriber.js';
 import type { AppId, ChannelName, SocketId } from '../protocol/types.js';
 
@@ -53,14 +54,21 @@ export class LocalSubscribers {
     return true;
   }
 
-  /** Writes a frame to the channel's subscribers here; returns how many got it. */
-  deliver(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): number {
+  /**
+   * Writes a frame to the channel's subscribers here; returns how many got
+   * it. A kept event (with its `serial`) goes to clients that opted in with
+   * the serial added (that frame built once, on first need) and to the
+   * others as the very same frame as ever.
+   */
+  deliver(appId: AppId, channel: ChannelName, frame: string, except?: SocketId, serial?: string): number {
     const subs = this.apps.get(appId)?.get(channel);
     if (!subs) return 0;
     let n = 0;
+    let serialFrame: string | undefined;
     for (const [socketId, conn] of subs) {
       if (socketId === except) continue;
-      conn.send(frame);
+      if (serial !== undefined && conn.recovery) conn.recovery.live(channel, serial, (serialFrame ??= withSerial(frame, serial)));
+      else conn.send(frame);
       n++;
     }
     return n;

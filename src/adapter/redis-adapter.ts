@@ -6,6 +6,8 @@ import { LocalAdapter } from './local-adapter.js';
 import { PubSubBus } from './redis/bus.js';
 import { RedisCacheStore } from './redis/cache-store.js';
 import { TopicInterest } from './redis/interest.js';
+import type { HistoryPolicy } from '../apps/history-policy.js';
+import { decodeKeptBroadcast, isKeptBroadcast, RedisHistory } from './redis/history.js';
 import { RedisKeys } from './redis/keys.js';
 import { RedisLink } from './redis/link.js';
 import { RedisHolders } from './redis/holders.js';
@@ -90,6 +92,7 @@ export class RedisAdapter extends LocalAdapter {
   private unpublished = new Map<string, Broadcast[]>();
   private unpublishedChars = 0;
   private readonly nodeTimeoutMs: number;
+  private readonly keptHistory: RedisHistory;
 
   constructor(
     /** This node's open connections of an app. */
@@ -101,12 +104,15 @@ export class RedisAdapter extends LocalAdapter {
     const keys = new RedisKeys(options.prefix);
     const link = new RedisLink(options.url, log);
     const membership = new NodeMembership(link, keys, node);
+    const history = new RedisHistory(link, keys);
     super(localConnectionCount, {
       presence: new RedisPresenceStore(link, keys, membership),
       cache: new RedisCacheStore(link, keys, ProtocolLimits.cacheTtlSeconds * 1000),
       users: new RedisUserDirectory(link, keys, membership),
       rateLimits: new RedisRateLimiter(link, keys),
+      history,
     });
+    this.keptHistory = history;
     this.node = node;
     this.log = log;
     this.keys = keys;
@@ -178,6 +184,26 @@ export class RedisAdapter extends LocalAdapter {
   }
 
   override broadcast(appId: AppId, channel: ChannelName, frame: string, except?: SocketId): void {
+    this.publish({ appId, channel, except, frame });
+    super.broadcast(appId, channel, frame, except);
+  }
+
+  /**
+   * An event of a channel with history is kept and published by one script
+   * (its serial is the stream id), and every node, this one included,
+   * delivers it when the message comes back from Redis: pub/sub order is the
+   * serial order, on every node. Without Redis it reaches this node's
+   * clients only, unkept and without a serial, like any broadcast then.
+   */
+  override async broadcastKept(appId: AppId, channel: ChannelName, frame: string, policy: HistoryPolicy, except?: SocketId): Promise<void> {
+    if (this.link.usable) {
+      try {
+        await this.keptHistory.append(this.node, appId, channel, policy, frame, except, this.routing.channelTopic(appId, channel), this.link.sharded);
+        return;
+      } catch (err) {
+        this.link.failed('history append', err);
+      }
+    }
     this.publish({ appId, channel, except, frame });
     super.broadcast(appId, channel, frame, except);
   }
@@ -322,6 +348,12 @@ export class RedisAdapter extends LocalAdapter {
   }
 
   private received(topic: string, text: string): void {
+    if (isKeptBroadcast(text)) {
+      // From every node, this one included: see broadcastKept.
+      const kept = decodeKeptBroadcast(text);
+      if (kept) this.subscribers.deliver(kept.appId, kept.channel, kept.frame, kept.except, kept.serial);
+      return;
+    }
     if (topic === this.keys.controlTopic || this.keys.isUserTopic(topic)) {
       const m = decodeControl(text);
       if (m && m.from !== this.node) this.obey(m);

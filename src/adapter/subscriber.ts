@@ -1,5 +1,5 @@
 import type { SocketError } from '../protocol/errors.js';
-import type { AppId, SocketId } from '../protocol/types.js';
+import type { AppId, ChannelName, SocketId } from '../protocol/types.js';
 
 /**
  * What the adapter needs of a client to route to it: who it is and a way to
@@ -13,4 +13,12 @@ export interface Subscriber {
   send(frame: string): void;
   /** Reports an error as `pusher:error`, closing the client when the error says so. */
   sendError(error: SocketError): void;
+  /** Set once the client opted in to serials (`herald:recovery`): kept events go through it instead of `send`. */
+  readonly recovery?: KeptEventSink | null;
+}
+
+/** Where an opted-in client's kept events go: written with their serial, or held while that channel is replayed. */
+export interface KeptEventSink {
+  /** `frame` already carries the serial. */
+  live(channel: ChannelName, serial: string, frame: string): void;
 }

@@ -9,6 +9,7 @@ import { answerError } from '../http/answer.js';
 import { sendJson } from '../http/json.js';
 import { parseJsonObject } from '../http/body.js';
 import { channelAttributes, checkUserCountAllowed, parseInfo } from './channel-info.js';
+import { readHistory } from './history.js';
 import { parseTriggerRequest, type TriggerRequest } from './events.js';
 import { authenticate, enforceRate, type SignedRequest, type SignedRequestDeps } from './signed-request.js';
 
@@ -93,6 +94,10 @@ export function registerHttpApi(router: FindMyWay.Instance<FindMyWay.HTTPVersion
     if (!channelKind(name).presence) throw new HttpError('badRequest', `Users can only be listed for presence channels, not ${name}`);
     const members = await deps.adapter.presence.members(app.id, name);
     return { users: [...members.keys()].map((id) => ({ id })) };
+  });
+
+  route('GET', '/apps/:appId/channels/:channelName/events', async ({ app, params, query }) => {
+    return readHistory(deps.adapter, app, channelParam(params), query);
   });
 
   route('POST', '/apps/:appId/users/:userId/terminate_connections', async ({ app, params }) => {

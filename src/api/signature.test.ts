@@ -25,6 +25,7 @@ const APP: App = {
   allowedOrigins: [],
   subscriptionCountEvents: false,
   webhooks: [],
+  history: [],
 };
 
 const sdkFor = (creds: { key?: string; secret?: string } = {}) =>

@@ -14,6 +14,19 @@ const webhookTargetSchema = z
   .strict();
 
 /**
+ * Channels whose recent events are kept for clients that resume and for the
+ * history API: `*` matches any run of characters. Bounded by count and by
+ * age; the upper limits keep one channel's history a small, bounded thing.
+ */
+const historyRuleSchema = z
+  .object({
+    channels: z.string().min(1).max(200),
+    maxEvents: z.number().int().positive().max(10_000).default(100),
+    maxAgeSeconds: z.number().int().positive().max(7 * 24 * 3600).default(300),
+  })
+  .strict();
+
+/**
  * Channels one connection may be subscribed to at once. Pusher sets no limit;
  * this one only bounds what a single socket can make the server hold (each
  * subscription keeps a few hundred bytes), far above what a real page
@@ -38,6 +51,7 @@ export const appOptionsShape = {
   allowedOrigins: z.array(z.string().min(1)).default([]),
   subscriptionCountEvents: z.boolean().default(false),
   webhooks: z.array(webhookTargetSchema).default([]),
+  history: z.array(historyRuleSchema).max(50).default([]),
 };
 
 export const appSchema = z
@@ -56,12 +70,12 @@ export type AppOptionName = keyof typeof appOptionsShape;
 /**
  * How an app option is written as one piece of text (a `herald apps` flag):
  * a switch (true or false), a count (a whole number), a limit (a count, or
- * none for no limit) or a list (comma-separated). Read from the option's
+ * none for no limit), a list (comma-separated) or JSON (a list of objects). Read from the option's
  * schema, so that a new option gets its flag without another list to keep.
  */
-export type AppOptionForm = 'switch' | 'count' | 'limit' | 'list';
+export type AppOptionForm = 'switch' | 'count' | 'limit' | 'list' | 'json';
 
-/** The option's form; null for options with structure (webhook targets), set in the config file or the store. */
+/** The option's form; a list of structured items (webhook targets, history rules) is written as JSON. */
 export function appOptionForm(option: AppOptionName): AppOptionForm | null {
   let schema: unknown = appOptionsShape[option];
   if (schema instanceof z.ZodDefault) schema = schema.unwrap();
@@ -71,5 +85,6 @@ export function appOptionForm(option: AppOptionName): AppOptionForm | null {
   if (nullable) return null;
   if (schema instanceof z.ZodBoolean) return 'switch';
   if (schema instanceof z.ZodArray && schema.element instanceof z.ZodString) return 'list';
+  if (schema instanceof z.ZodArray && schema.element instanceof z.ZodObject) return 'json';
   return null;
 }

@@ -1,6 +1,13 @@
 import type { AppId, AppKey } from '../protocol/types.js';
 import type { WebhookTarget } from '../protocol/webhook-events.js';
 
+/** Channels matching `channels` (`*` for any characters) keep their last events, bounded by count and age. */
+export interface HistoryRule {
+  readonly channels: string;
+  readonly maxEvents: number;
+  readonly maxAgeSeconds: number;
+}
+
 /** One tenant: its credentials and the switches and limits it runs with. */
 export interface App {
   readonly id: AppId;
@@ -33,4 +40,6 @@ export interface App {
   readonly subscriptionCountEvents: boolean;
   /** Where the app's webhooks go; empty sends none. */
   readonly webhooks: readonly WebhookTarget[];
+  /** Channels that keep their recent events (resume, history API); empty keeps none, the default. */
+  readonly history: readonly HistoryRule[];
 }

@@ -7,7 +7,9 @@ import { SubscriptionError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { AppId, ChannelName, EventName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
 import type { LocalSubscribers } from '../adapter/local-subscribers.js';
+import { historyPolicy } from '../apps/history-policy.js';
 import { Announcements } from './announcements.js';
+import { ChannelHistory } from './channel-history.js';
 import { SubscriptionCounts } from './subscription-counts.js';
 
 export interface PublishRequest {
@@ -30,6 +32,8 @@ export class ChannelService {
   private readonly counts: SubscriptionCounts;
   /** Where every membership fact is told, for this node's clients and for the cluster's own findings. */
   readonly announce: Announcements;
+  /** Resumes of channels with history, for clients that ask. */
+  readonly history: ChannelHistory;
 
   constructor(
     private readonly adapter: Adapter,
@@ -38,6 +42,7 @@ export class ChannelService {
   ) {
     this.counts = new SubscriptionCounts(adapter);
     this.announce = new Announcements(adapter, activity);
+    this.history = new ChannelHistory(adapter);
   }
 
   async subscribe(conn: Connection, channel: ChannelName, member: PresenceMember | null): Promise<void> {
@@ -101,11 +106,13 @@ export class ChannelService {
     for (const channel of [...conn.channels.keys()]) await this.unsubscribe(conn, channel);
   }
 
-  /** Sends an event to a channel's subscribers on every node; keeps it if the channel caches. */
+  /** Sends an event to a channel's subscribers on every node; keeps it if the channel caches or has history. */
   async publish(app: App, req: PublishRequest): Promise<void> {
     const frame = encodeFrame(req.event, req.data, req.channel, req.userId === undefined ? undefined : { user_id: req.userId });
     if (channelKind(req.channel).cache) await this.adapter.cache.set(app.id, req.channel, { event: req.event, data: req.data });
-    this.adapter.broadcast(app.id, req.channel, frame, req.except);
+    const history = historyPolicy(app, req.channel);
+    if (history) await this.adapter.broadcastKept(app.id, req.channel, frame, history, req.except);
+    else this.adapter.broadcast(app.id, req.channel, frame, req.except);
   }
 
   /**

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { appOptionForm, appOptionsShape, appSchema, type AppOptionForm, type AppOptionName } from '../apps/app-schema.js';
 import { APPS_USAGE, AppsCommandError, appInput } from './apps.js';
 
-// Webhook targets are structured (a URL and its events): they are set in the config file or the store, not by a flag.
-const WITHOUT_FLAG = new Set<AppOptionName>(['webhooks']);
+// Options that cannot be written as a flag (none today: structured lists are JSON).
+const WITHOUT_FLAG = new Set<AppOptionName>([]);
 
 /** For each form, a value as typed and what it sets. */
 const SAMPLES: Record<AppOptionForm, readonly [string, unknown]> = {
@@ -12,6 +12,7 @@ const SAMPLES: Record<AppOptionForm, readonly [string, unknown]> = {
   count: ['7', 7],
   limit: ['none', null],
   list: ['https://a.example, *.b.example', ['https://a.example', '*.b.example']],
+  json: ['[]', []],
 };
 
 const options = Object.keys(appOptionsShape) as AppOptionName[];
@@ -44,4 +45,12 @@ test('a wrong value is refused, naming the flag', () => {
   assert.throws(() => appInput({ 'max-connections': 'lots' }), /--max-connections takes a whole number above 0, not 'lots'/);
   assert.throws(() => appInput({ 'client-events': 'maybe' }), /--client-events takes true or false, not 'maybe'/);
   assert.deepEqual(appInput({ 'client-events': 'on', 'max-connections': '5', key: 'k' }), { key: 'k', clientEvents: true, maxConnections: 5 });
+});
+
+test('history rules are written as JSON, and a wrong one names the flag', () => {
+  const rules = [{ channels: 'private-vendor-orders.*', maxEvents: 100, maxAgeSeconds: 300 }];
+  assert.deepEqual(appInput({ history: JSON.stringify(rules) }), { history: rules });
+  assert.ok(appSchema.safeParse({ id: 'a', key: 'k', secret: 's', history: rules }).success);
+  assert.throws(() => appInput({ history: 'orders-*' }), /--history takes a JSON list/);
+  assert.throws(() => appInput({ history: '{"channels":"x"}' }), /--history takes a JSON list/);
 });

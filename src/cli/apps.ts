@@ -15,7 +15,7 @@ const APP_FLAGS = (Object.keys(appOptionsShape) as AppOptionName[]).flatMap((opt
   return form === null ? [] : [{ option, form, flag: option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) }];
 });
 
-const FORM_VALUES: Record<AppOptionForm, string> = { switch: 'true|false', count: 'N', limit: 'N|none', list: "A,B ('' for any)" };
+const FORM_VALUES: Record<AppOptionForm, string> = { switch: 'true|false', count: 'N', limit: 'N|none', list: "A,B ('' for any)", json: "'[{...}]'" };
 
 export const APPS_USAGE = `Usage:
   herald apps list [--json]
@@ -132,6 +132,8 @@ function parseForm(form: AppOptionForm, value: string, flag: string): unknown {
       return value === 'none' ? null : parseCount(value, flag);
     case 'list':
       return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+    case 'json':
+      return parseJsonList(value, flag);
   }
 }
 
@@ -139,6 +141,16 @@ function parseBoolean(value: string, name: string): boolean {
   if (['true', 'on', 'yes'].includes(value)) return true;
   if (['false', 'off', 'no'].includes(value)) return false;
   return fail(`--${name} takes true or false, not '${value}'`);
+}
+
+function parseJsonList(value: string, name: string): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return fail(`--${name} takes a JSON list ('[{...}]'), not '${value.slice(0, 60)}'`);
+  }
+  return Array.isArray(parsed) ? parsed : fail(`--${name} takes a JSON list ('[{...}]'), not '${value.slice(0, 60)}'`);
 }
 
 function parseCount(value: string, name: string): number {
@@ -203,8 +215,14 @@ function reachNote(output: Output, settings: Settings): void {
 function describe(view: Record<string, unknown>): string {
   const width = Math.max(...Object.keys(view).map((k) => k.length));
   return Object.entries(view)
-    .map(([k, v]) => `${k.padEnd(width)}  ${v === null ? 'none' : Array.isArray(v) ? v.join(', ') || '(any)' : String(v)}`)
+    .map(([k, v]) => `${k.padEnd(width)}  ${v === null ? 'none' : Array.isArray(v) ? listText(v) : String(v)}`)
     .join('\n');
+}
+
+/** Strings comma-separated, structured items (webhook targets, history rules) as JSON. */
+function listText(items: unknown[]): string {
+  if (items.length === 0) return '(none)';
+  return items.every((i) => typeof i === 'string') ? items.join(', ') : JSON.stringify(items);
 }
 
 function table(header: string[], rows: string[][]): string {

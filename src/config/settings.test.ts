@@ -67,6 +67,7 @@ describe('defaults', () => {
         allowedOrigins: [],
         subscriptionCountEvents: false,
         webhooks: [],
+        history: [],
       },
     ]);
   });

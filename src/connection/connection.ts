@@ -2,6 +2,7 @@ import type { App } from '../apps/app.js';
 import { SocketError } from '../protocol/errors.js';
 import { encodeFrame } from '../protocol/frames.js';
 import type { ChannelName, PresenceMember, SocketId, UserId } from '../protocol/types.js';
+import { ConnectionRecovery } from './recovery.js';
 import type { TrafficCounters } from './traffic.js';
 import type { Transport } from './transport.js';
 
@@ -47,6 +48,7 @@ export class Connection {
   // Written only through the methods below, each named for the one event that changes it.
   private subscriptions: Map<ChannelName, PresenceMember | null> | undefined;
   private signedInAs: SignedInUser | null = null;
+  private optedIn: ConnectionRecovery | null = null;
   private pingSentAt: number | null = null;
   private gone = false;
   private currentApp: App;
@@ -88,10 +90,22 @@ export class Connection {
   subscribed(channel: ChannelName, member: PresenceMember | null): void {
     // Made at the first subscription: many connections never subscribe to anything.
     (this.subscriptions ??= new Map()).set(channel, member);
+    this.optedIn?.subscribed(channel);
   }
 
   unsubscribed(channel: ChannelName): void {
     this.subscriptions?.delete(channel);
+    this.optedIn?.unsubscribed(channel);
+  }
+
+  /** Serials and resumes, once the client opted in (`herald:recovery`); null for every other client. */
+  get recovery(): ConnectionRecovery | null {
+    return this.optedIn;
+  }
+
+  /** The client asked for serials (`herald:recovery`); idempotent. */
+  optIn(): ConnectionRecovery {
+    return (this.optedIn ??= new ConnectionRecovery((frame) => this.send(frame)));
   }
 
   /** The user this connection signed in as (`pusher:signin`), if any. */

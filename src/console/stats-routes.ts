@@ -8,6 +8,7 @@ import type { Adapter } from '../adapter/adapter.js';
 import { authenticate, type SignedRequestDeps } from '../api/signed-request.js';
 import { answer } from '../http/answer.js';
 import { MemoryCacheStore } from '../adapter/cache-store.js';
+import type { HistoryUsage } from '../adapter/history-store.js';
 import type { LocalSubscribers } from '../adapter/local-subscribers.js';
 import { MemoryPresenceStore } from '../adapter/presence-store.js';
 import type { ConnectionRegistry } from '../connection/connection-registry.js';
@@ -55,6 +56,8 @@ export interface NodeStats {
     readonly cachedEvents: number | null;
   };
   readonly httpSessions: { open: number; ended: number } | null;
+  /** Kept events of channels with history: in this process, or cluster-wide in Redis (bytes: Redis's memory use of the streams). */
+  readonly history: HistoryUsage;
   /** Active libuv resources by type (Timeout, TCPSocketWrap, …): a growing count is a leaked timer or socket. */
   readonly resources: Record<string, number>;
   readonly memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number };
@@ -78,7 +81,7 @@ export function connectionCensus(connections: Iterable<Connection>, appId?: AppI
   return { connections: count, byTransport, subscriptions, presenceMemberships, signedIn };
 }
 
-export function nodeStats(deps: Omit<StatsDeps, 'signed' | 'consoleSessions' | 'log'>): NodeStats {
+export async function nodeStats(deps: Omit<StatsDeps, 'signed' | 'consoleSessions' | 'log'>): Promise<NodeStats> {
   const { adapter } = deps;
   const routed = deps.subscribers.size();
   const memory = process.memoryUsage();
@@ -95,6 +98,7 @@ export function nodeStats(deps: Omit<StatsDeps, 'signed' | 'consoleSessions' | '
       cachedEvents: adapter.cache instanceof MemoryCacheStore ? adapter.cache.size : null,
     },
     httpSessions: deps.httpSessions?.() ?? null,
+    history: await adapter.history.usage(),
     resources,
     memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, externalBytes: memory.external },
     uptimeSeconds: Math.round(process.uptime()),

@@ -3,7 +3,9 @@ import type { FrameSink } from '../connection/gateway.js';
 import { isClientEventName } from '../protocol/channel-names.js';
 import { SocketError } from '../protocol/errors.js';
 import { parseInboundFrame, type InboundFrame } from '../protocol/frames.js';
+import { HistoryEvents } from '../protocol/history-frames.js';
 import { handleClientEvent } from './client-event.js';
+import { handleRecovery, handleResume } from './recovery.js';
 import type { HandlerContext } from './context.js';
 import { handleSignin, signOut } from './signin.js';
 import { handleSubscribe } from './subscribe.js';
@@ -17,6 +19,8 @@ const handlers: Record<string, Handler> = {
   'pusher:subscribe': (ctx, conn, frame) => handleSubscribe(ctx, conn, frame.data),
   'pusher:unsubscribe': (ctx, conn, frame) => handleUnsubscribe(ctx, conn, frame.data),
   'pusher:signin': (ctx, conn, frame) => handleSignin(ctx, conn, frame.data),
+  [HistoryEvents.recovery]: (ctx, conn, frame) => handleRecovery(ctx, conn, frame.data),
+  [HistoryEvents.resume]: (ctx, conn, frame) => handleResume(ctx, conn, frame.data),
 };
 
 /**

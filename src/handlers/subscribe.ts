@@ -6,6 +6,7 @@ import { ProtocolLimits } from '../protocol/limits.js';
 import { authTokenProblem, channelAuthMessage } from '../protocol/signatures.js';
 import type { PresenceMember } from '../protocol/types.js';
 import type { HandlerContext } from './context.js';
+import { resumePending } from './recovery.js';
 
 /** `pusher:subscribe`: validate the name, check the app's signature, then join. */
 export async function handleSubscribe(ctx: HandlerContext, conn: Connection, rawData: unknown): Promise<void> {
@@ -17,6 +18,7 @@ export async function handleSubscribe(ctx: HandlerContext, conn: Connection, raw
   try {
     const member = authorize(conn, channel, data);
     await ctx.channels.subscribe(conn, channel, member);
+    await resumePending(ctx, conn, channel);
   } catch (err) {
     if (!(err instanceof SubscriptionError)) throw err;
     const { type, status } = SubscriptionErrors[err.kind];

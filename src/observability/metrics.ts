@@ -13,6 +13,9 @@ import type { TransportKind } from '../protocol/types.js';
 /** What the webhook queue reports when scraped. */
 export type QueueDepthProbe = () => Promise<number>;
 
+/** What channel history keeps, read when scraped. */
+export type HistoryUsageProbe = () => Promise<{ channels: number; events: number; bytes: number }>;
+
 export class HeraldMetrics {
   readonly registry = new Registry();
   readonly traffic = new TrafficCounters();
@@ -30,6 +33,7 @@ export class HeraldMetrics {
   private readonly slowConsumersCut: Counter<'transport'>;
   private readonly connectionsRefused: Counter<'code'>;
   private queueDepth: QueueDepthProbe = async () => 0;
+  private historyUsage: HistoryUsageProbe = async () => ({ channels: 0, events: 0, bytes: 0 });
 
   constructor() {
     const registers = [this.registry];
@@ -91,6 +95,23 @@ export class HeraldMetrics {
         this.set(await probe().catch(() => Number.NaN));
       },
     });
+    const usage = () => this.historyUsage();
+    for (const [field, name, help] of [
+      ['channels', 'herald_history_channels', 'Channels keeping history'],
+      ['events', 'herald_history_events', 'Events kept in channel history'],
+      ['bytes', 'herald_history_bytes', 'Bytes of channel history: frames in memory, or Redis memory use of the streams'],
+    ] as const) {
+      new Gauge({
+        name,
+        help: `${help} (cluster-wide with the Redis adapter)`,
+        registers,
+        // With the Redis adapter every worker reads the same streams: summing them would count them N times.
+        aggregator: 'max',
+        async collect() {
+          this.set(await usage().then((u) => u[field]).catch(() => Number.NaN));
+        },
+      });
+    }
     this.rateLimitRejections = new Counter({
       name: 'herald_rate_limit_rejections_total',
       help: 'Requests and events refused for being over a per-app limit, by action',
@@ -155,6 +176,11 @@ export class HeraldMetrics {
   /** Where the webhook queue depth is read from at scrape time. */
   setQueueDepthProbe(probe: QueueDepthProbe): void {
     this.queueDepth = probe;
+  }
+
+  /** Where channel history's usage is read from at scrape time. */
+  setHistoryUsageProbe(probe: HistoryUsageProbe): void {
+    this.historyUsage = probe;
   }
 
   /** Times an HTTP API request until its answer is finished. */

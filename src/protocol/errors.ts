@@ -108,6 +108,8 @@ export const HttpErrors = {
   forbidden: 403,
   notFound: 404,
   methodNotAllowed: 405,
+  /** What was asked for is no longer kept (channel history after an expired serial). */
+  gone: 410,
   payloadTooLarge: 413,
   tooManyRequests: 429,
   internal: 500,

@@ -6,7 +6,10 @@ import type { TestContext } from 'node:test';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from './browser.js';
 import { createDemoBackend, type DemoBackend } from '../../examples/backend/app.js';
+import { historyRules } from '../../examples/backend/events.js';
+import { REDIS_URL } from './cluster.js';
 import { APP, startHerald, type RunningHerald } from './herald.js';
+import { TcpRelay } from './tcp-relay.js';
 
 /** Bound on every wait for a page to show something. */
 export const UI_WAIT_MS = 10_000;
@@ -22,14 +25,25 @@ export interface ExampleStack {
   stopHerald(): Promise<void>;
   /** Starts Herald again on the same port, as after a deploy or a crash. */
   restartHerald(): Promise<void>;
+  /** Drops the browsers' connections to Herald and refuses new ones (Herald and the back end keep running). */
+  cutNetwork(): void;
+  restoreNetwork(): void;
   close(): Promise<void>;
 }
 
-export async function startExampleStack(): Promise<ExampleStack> {
-  const first = await startHerald();
+/** The demo's app as `npm run example` configures it: history for the order board and the print agent. */
+const exampleApp = () => ({ ...APP, clientEvents: true, userAuthentication: true, history: [...historyRules] });
+
+/** `redisPrefix`: Herald on the Redis adapter (its history in Redis streams, surviving a restart) under that key prefix. */
+export async function startExampleStack(options: { redisPrefix?: string } = {}): Promise<ExampleStack> {
+  const adapter = options.redisPrefix === undefined ? {} : { adapter: 'redis' as const, redisUrl: REDIS_URL, redisPrefix: options.redisPrefix };
+  const first = await startHerald({ apps: [exampleApp()], overrides: adapter });
   const heraldPort = first.port;
+  // Browsers reach Herald through a relay the test can cut, as a Wi-Fi drop would; the back end reaches it directly.
+  const relay = new TcpRelay(heraldPort);
   const backend = createDemoBackend({
     herald: { appId: APP.id, key: APP.key, secret: APP.secret, host: '127.0.0.1', port: heraldPort },
+    publicHeraldPort: await relay.listen(),
     host: '127.0.0.1',
     port: 0,
     log: () => {},
@@ -48,10 +62,13 @@ export async function startExampleStack(): Promise<ExampleStack> {
       stack.herald = null;
     },
     restartHerald: async () => {
-      stack.herald = await startHerald({ overrides: { port: heraldPort } });
+      stack.herald = await startHerald({ apps: [exampleApp()], overrides: { ...adapter, port: heraldPort } });
     },
+    cutNetwork: () => relay.cut(),
+    restoreNetwork: () => relay.restore(),
     close: async () => {
       await browser.close();
+      await relay.close();
       await backend.close();
       await stack.herald?.close();
     },

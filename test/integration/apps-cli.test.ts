@@ -133,6 +133,18 @@ describe('herald apps with the SQLite store, and a running Herald following it',
     );
   });
 
+  test('history rules set with update are stored and apply within the TTL (the history API finds the channel)', async () => {
+    const rules = [{ channels: 'orders-*', maxEvents: 10, maxAgeSeconds: 60 }];
+    const updated = await appsJson<StoredApp & { history: unknown }>(['update', 'shop', '--history', JSON.stringify(rules)], env);
+    assert.deepEqual(updated.history, rules);
+    const shown = await apps(['show', 'shop'], env);
+    assert.match(shown.stdout, /history\s+\[\{"channels":"orders-\*","maxEvents":10,"maxAgeSeconds":60\}\]/);
+    const history = () => statusOf(sdk(h, created).get({ path: '/channels/orders-1/events' }));
+    await waitFor(async () => (await history()) === 200, 'the history API to find orders-1', CHANGE_WAIT_MS);
+    await appsJson(['update', 'shop', '--history', '[]'], env);
+    await waitFor(async () => (await history()) === 404, 'history to be off again', CHANGE_WAIT_MS);
+  });
+
   test('rotate-secret prints the new secret; the old one stops working for the API and for channel authorization', async (t) => {
     // Opened before the rotation; its channel authorizations are signed with whichever secret the test says.
     let signingSecret = created.secret;

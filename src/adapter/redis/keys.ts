@@ -149,6 +149,20 @@ export class RedisKeys {
     return `${this.channelTag(appId, channel)}:node:${keyPart(node)}`;
   }
 
+  /**
+   * Stream: a channel's kept events (channel history), the serial being the
+   * stream id. Hash-tagged by app and channel, so it has one slot on a Redis
+   * Cluster and the script that appends and publishes touches one key.
+   */
+  history(appId: AppId, channel: ChannelName): string {
+    return `${this.channelTag(appId, channel)}:history`;
+  }
+
+  /** SCAN pattern of every history stream of this cluster (for the usage figures). */
+  get historyPattern(): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}:{*}:history`;
+  }
+
   /** Counter of an app's budget for one action in the one-second window starting at `windowStart`. */
   rateWindow(appId: AppId, action: string, windowStart: number): string {
     return `${this.prefix}:rate:${keyPart(appId)}:${keyPart(action)}:${windowStart}`;
