@@ -59,8 +59,9 @@ started=$(date +%s)
 ensure_tools
 ensure_engine "$work/engine"
 
-build_base "$work/root" "$base_tag"
 images_made=("$base_tag")
+build_base "$work/root" "$base_tag"
+echo "--- base ready after $(($(date +%s) - started)) s"
 rm -rf "$work/root"
 
 # Legacy builder: Debian's engine builds without BuildKit's extra components;
@@ -80,6 +81,7 @@ build() {
 }
 build "$build_tag" --target build
 build "$image_tag"
+echo "--- image built after $(($(date +%s) - started)) s"
 
 size() { docker image inspect -f '{{.Size}}' "$1"; }
 total=$(size "$image_tag")
