@@ -30,7 +30,9 @@ RUN groupadd --system --gid 10001 herald \
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The SQLite driver (libsql) comes as prebuilt binaries in npm packages: no compiler needed.
+# npm installs its builds for both C libraries; the base is glibc (Debian), so the musl ones go.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf node_modules/@libsql/*-musl* \
  && npm cache clean --force \
  && rm -rf /tmp/* /root/.npm
 COPY --from=build /src/dist dist

@@ -11,7 +11,8 @@
 # having checked the image.
 #
 # Everything it creates (engine, containers, volume, images, the base root) is
-# removed at the end, pass or fail; HERALD_KEEP_IMAGE=1 keeps the built image.
+# removed at the end, pass or fail. With a Docker engine that was already
+# running, HERALD_KEEP_IMAGE=1 keeps the built image (its base goes only with it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,11 +41,16 @@ images_made=()
 cleanup() {
   local status=$?
   set +e
-  if [ "${#images_made[@]}" -gt 0 ] && docker info >/dev/null 2>&1; then
-    # Children before the base; removing a tag also removes its untagged intermediate layers.
+  # An engine started here goes with its data root, images and all; on an engine
+  # that was already running, the images are removed one by one (children before
+  # the base; removing a tag also removes its untagged intermediate layers).
+  if [ -z "$ENGINE_PID" ] && [ "${#images_made[@]}" -gt 0 ] && docker info >/dev/null 2>&1; then
     local image
     for image in "${images_made[@]}"; do
-      if [ "$image" = "$image_tag" ] && [ -n "${HERALD_KEEP_IMAGE:-}" ] && [ -z "$ENGINE_PID" ]; then continue; fi
+      if [ "$image" = "$image_tag" ] && [ -n "${HERALD_KEEP_IMAGE:-}" ]; then
+        echo "--- kept the image $image_tag (HERALD_KEEP_IMAGE)"
+        continue
+      fi
       docker rmi -f "$image" >/dev/null 2>&1
     done
   fi

@@ -189,6 +189,9 @@ describe(`the container image ${IMAGE || '(none given)'}`, () => {
     assert.ok(storedKey !== '', 'the app was stored by an earlier test');
     receiver = await startWebhookReceiver({ port: receiverPort, key: HOOKS_APP.key, secret: HOOKS_APP.secret });
     await docker('rm', first);
+    // The image runs any herald command given to `docker run`, here on the volume alone.
+    const offline = JSON.parse(await docker('run', '--rm', '--network', 'none', '-v', `${volume}:/data`, '-e', 'HERALD_APP_STORE=sqlite', IMAGE, 'apps', 'show', '4242', '--json')) as { key: string };
+    assert.equal(offline.key, storedKey);
     const second = await startContainer(`herald-check-${run}-2`);
     const shown = await apps(second, 'show', '4242');
     assert.equal(shown.key, storedKey);
