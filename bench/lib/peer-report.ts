@@ -101,7 +101,8 @@ export function formatPeerComparison(results: readonly ScenarioResult[], peer: s
       }
       if (h.length === 0) continue;
       const m = ratios.length ? median(ratios) : null;
-      const ahead = m === null ? '-' : m === 1 ? 'even' : m < 1 !== figure.higherIsBetter ? 'ahead' : 'behind';
+      // Within 1 %: the same (5 000 deliveries/s offered and delivered by both is not a defeat).
+      const ahead = m === null ? '-' : Math.abs(m - 1) < 0.01 ? 'even' : m < 1 !== figure.higherIsBetter ? 'ahead' : 'behind';
       rows.push([
         scenario,
         figure.label,
