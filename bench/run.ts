@@ -139,7 +139,7 @@ async function main(): Promise<number> {
  */
 function preparePeer(log: (message: string) => void): boolean {
   let missing = soketiMissing();
-  if (missing?.includes('not set up')) {
+  if (missing?.what === 'install') {
     log(`Soketi is not set up on this machine: running ${soketiSetupCommand()} (once; it installs Soketi 1.6.1)`);
     try {
       execFileSync('bash', [`${SOKETI_PEER_DIR}/setup.sh`], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -150,7 +150,7 @@ function preparePeer(log: (message: string) => void): boolean {
     missing = soketiMissing();
   }
   if (missing !== null) {
-    console.error(`bench: --peer soketi: ${missing}`);
+    console.error(`bench: --peer soketi: ${missing.message}`);
     return false;
   }
   return true;

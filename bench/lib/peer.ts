@@ -32,12 +32,12 @@ export function soketiSetupCommand(): string {
  * command that fixes it. Checked before any scenario runs, so a run never
  * stops half way for want of the peer.
  */
-export function soketiMissing(): string | null {
+export function soketiMissing(): { readonly what: 'folder' | 'install'; readonly message: string } | null {
   if (!existsSync(join(SOKETI_PEER_DIR, 'start.sh'))) {
-    return `the Soketi peer is not in ${SOKETI_PEER_DIR}: --peer soketi needs the shared folder beside the repo (../shared/peers/soketi)`;
+    return { what: 'folder', message: `the Soketi peer is not in ${SOKETI_PEER_DIR}: --peer soketi needs the shared folder beside the repo (../shared/peers/soketi)` };
   }
   if (!existsSync(join(soketiHome(), 'node_modules', '@soketi', 'soketi'))) {
-    return `Soketi is not set up on this machine (nothing in ${soketiHome()}): run\n\n    ${soketiSetupCommand()}\n\nonce (it installs Soketi 1.6.1 and its uWebSockets.js binary), then run the bench again`;
+    return { what: 'install', message: `Soketi is not set up on this machine (nothing in ${soketiHome()}): run\n\n    ${soketiSetupCommand()}\n\nonce (it installs Soketi 1.6.1 and its uWebSockets.js binary), then run the bench again` };
   }
   return null;
 }
