@@ -1,6 +1,7 @@
 // Command-line flags of `npm run bench`, with the sizes of the default run.
 import { parseArgs } from 'node:util';
 import type { AppCredentials } from './lib/http-api.js';
+import { PEERS, type PeerName } from './lib/peer.js';
 
 export const SCENARIOS = ['connect', 'fanout', 'publish', 'channels', 'presence', 'transports', 'hold', 'cluster', 'history'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -31,10 +32,15 @@ export interface BenchOptions {
   readonly repeat: number;
   /** Also runs the scenarios it can serve against bench/baseline/minimal-broadcaster.ts, each right after Herald's run. */
   readonly baseline: boolean;
+  /** Another Pusher-protocol server run on the scenarios it can serve, each round right after Herald's; null for none. */
+  readonly peer: PeerName | null;
 }
 
 /** What the minimal broadcaster can serve: no auth, no batch_events. */
 export const BASELINE_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'hold'];
+
+/** What Soketi can serve: everything but the HTTP fallback transports (it speaks WebSocket only). */
+export const PEER_SCENARIOS: readonly ScenarioName[] = ['connect', 'fanout', 'publish', 'channels', 'presence', 'hold'];
 
 export const USAGE = `Usage: npm run bench -- [options]
 
@@ -87,6 +93,10 @@ and one JSON line per scenario.
                            broadcaster with no protocol checks (bench/baseline/), each run right
                            after Herald's: the floor for a Node server on this machine, measured
                            under the same conditions
+  --peer soketi            also run the scenarios Soketi can serve (all but transports) against
+                           Soketi 1.6.1 from ../shared/peers/soketi (set up with its setup.sh),
+                           one process against one (workers 1 only), each round right after
+                           Herald's; prints Herald/Soketi ratios (median and range over --repeat)
 `;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
@@ -136,6 +146,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'cpu-prof': { type: 'string' },
       baseline: { type: 'boolean' },
       repeat: { type: 'string' },
+      peer: { type: 'string' },
     },
   });
   if (values.help) return 'help';
@@ -151,6 +162,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   }
   const baseline = values.baseline ?? false;
   if (baseline && values.port !== undefined) throw new Error('--baseline starts its own servers: leave out --port');
+  const peer = values.peer ?? null;
+  if (peer !== null && !(PEERS as readonly string[]).includes(peer)) throw new Error(`unknown peer '${peer}': choose from ${PEERS.join(', ')}`);
+  if (peer !== null && values.port !== undefined) throw new Error('--peer starts its own servers: leave out --port');
   const workers = values.workers === undefined ? [] : values.workers.split(',').map((w) => int('workers', w, 1));
   if (values.host !== undefined && values.port === undefined) throw new Error('--host needs --port');
   return {
@@ -211,6 +225,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     jsonOnly: values.json ?? false,
     profileDir: values['cpu-prof'] ?? null,
     baseline,
+    peer: peer as PeerName | null,
     repeat: int('repeat', values.repeat, 1),
   };
 }

@@ -50,20 +50,25 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * connection, yet a busy server finds every request that has arrived since
  * its last turn and can handle them together, as it would the requests of a
  * back end's many concurrent workers.
+ *
+ * A server that closes its connection after every answer (Soketi does, with
+ * `Connection: close`) cannot be pipelined to: what it read past the answer
+ * it closed on is handled or dropped, the client cannot tell which. So the
+ * first request goes alone, and its answer decides: kept alive, the rest are
+ * pipelined; closed, they go one at a time, each on a new connection, still
+ * in order.
  */
 export class PipelinedApiClient {
-  private readonly socket: Socket;
-  private readonly waiting: Array<{ resolve(r: PostResult): void; reject(err: Error): void }> = [];
+  private socket: Socket | null = null;
+  /** Requests not answered yet, oldest first; the first `written` of them are on the current connection. */
+  private readonly waiting: Array<{ request: string; resolve(r: PostResult): void; reject(err: Error): void }> = [];
+  private written = 0;
   private unread: Buffer = Buffer.alloc(0);
+  private mode: 'unknown' | 'pipelined' | 'one-at-a-time' = 'unknown';
+  private closed = false;
 
   constructor(private readonly target: Target) {
-    this.socket = connect({ host: target.host, port: target.port, noDelay: true });
-    this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-    const failAll = (err: Error) => {
-      for (const w of this.waiting.splice(0)) w.reject(err);
-    };
-    this.socket.on('error', failAll);
-    this.socket.on('close', () => failAll(new Error('the API connection closed')));
+    this.socket = this.open();
   }
 
   trigger(event: BenchEvent): Promise<PostResult> {
@@ -75,13 +80,47 @@ export class PipelinedApiClient {
   }
 
   post(path: string, body: string): Promise<PostResult> {
+    const request =
+      `POST ${signedPath(this.target.app, path, body)} HTTP/1.1\r\nHost: ${this.target.host}:${this.target.port}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.socket.write(
-        `POST ${signedPath(this.target.app, path, body)} HTTP/1.1\r\nHost: ${this.target.host}:${this.target.port}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-      );
+      this.waiting.push({ request, resolve, reject });
+      this.pump();
     });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+  }
+
+  /** Writes what may be written now: everything when pipelining, else the oldest request once nothing is in flight. */
+  private pump(): void {
+    if (this.closed) return;
+    const limit = this.mode === 'pipelined' ? this.waiting.length : Math.min(1, this.waiting.length);
+    if (this.written >= limit) return;
+    this.socket ??= this.open();
+    for (; this.written < limit; this.written++) this.socket.write((this.waiting[this.written] as { request: string }).request);
+  }
+
+  private open(): Socket {
+    const socket = connect({ host: this.target.host, port: this.target.port, noDelay: true });
+    socket.on('data', (chunk: Buffer) => {
+      if (socket === this.socket) this.read(chunk);
+    });
+    socket.on('error', (err: Error) => this.lost(socket, err));
+    socket.on('close', () => this.lost(socket, new Error('the API connection closed')));
+    return socket;
+  }
+
+  /** The connection ended with requests on it unanswered: those fail (never sent twice: they may have been handled). */
+  private lost(socket: Socket, err: Error): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.unread = Buffer.alloc(0);
+    for (const w of this.waiting.splice(0, this.written)) w.reject(err);
+    this.written = 0;
+    this.pump();
   }
 
   /** Answers arrive in order: each settles the oldest request still waiting. */
@@ -97,12 +136,24 @@ export class PipelinedApiClient {
       const status = Number(head.slice(9, 12));
       const body = this.unread.subarray(bodyStart, bodyStart + length).toString();
       this.unread = this.unread.subarray(bodyStart + length);
+      this.written--;
       this.waiting.shift()?.resolve({ status, body });
+      const closing = /\r\nconnection: *close/i.test(head);
+      if (this.mode === 'unknown') this.mode = closing ? 'one-at-a-time' : 'pipelined';
+      if (closing) {
+        // The server is closing this one: the next request goes on a new connection.
+        const done = this.socket;
+        this.socket = null;
+        this.unread = Buffer.alloc(0);
+        done?.destroy();
+        // Only a server that changed its mind has more on it: those may have been handled, so they fail rather than go twice.
+        for (const w of this.waiting.splice(0, this.written)) w.reject(new Error('the server closed the connection with requests unanswered'));
+        this.written = 0;
+        this.pump();
+        return;
+      }
+      this.pump();
     }
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 

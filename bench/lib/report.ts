@@ -48,7 +48,7 @@ function notes(r: ScenarioResult): string {
 
 function scenarioNotes(r: ScenarioResult): string {
   const d = r.details;
-  switch (r.scenario.replace(' [baseline]', '')) {
+  switch (r.scenario.replace(/ \[[^\]]+\]$/, '')) {
     case 'connect':
       return `${d.connections} in ${d.secondsToAllEstablished} s, ${d.serverRssPerConnectionKB} KB/conn`;
     case 'fanout':

@@ -75,6 +75,19 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return superviseChild(child, { host: '127.0.0.1', port, app: options.app }, { name: options.baseline ? 'the baseline' : 'herald', readyPath: '/health', timeoutMs: 20_000 });
+}
+
+/**
+ * A server started as a child process: waits until `readyPath` answers 200
+ * (showing the child's last output if it never does) and reads its CPU and
+ * memory from /proc while it runs.
+ */
+export async function superviseChild(
+  child: ChildProcess,
+  target: Target,
+  ready: { name: string; readyPath: string; timeoutMs: number },
+): Promise<ServerUnderTest> {
   const output: string[] = [];
   const keep = (chunk: Buffer) => {
     output.push(chunk.toString());
@@ -82,9 +95,8 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const target: Target = { host: '127.0.0.1', port, app: options.app };
   try {
-    await waitHealthy(target, child, 20_000);
+    await waitReady(target, child, ready);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${output.join('')}`);
@@ -102,19 +114,19 @@ export function externalServer(target: Target, pid: number | null): ServerUnderT
   return { target, pid, resources: () => (pid === null ? null : sampleResources(pid)), stop: async () => {} };
 }
 
-async function waitHealthy(target: Target, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitReady(target: Target, child: ChildProcess, ready: { name: string; readyPath: string; timeoutMs: number }): Promise<void> {
+  const deadline = Date.now() + ready.timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`herald exited with code ${child.exitCode} before it was ready`);
-    if (await healthy(target)) return;
+    if (child.exitCode !== null) throw new Error(`${ready.name} exited with code ${child.exitCode} before it was ready`);
+    if (await answers(target, ready.readyPath)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`herald did not answer /health within ${timeoutMs} ms`);
+  throw new Error(`${ready.name} did not answer ${ready.readyPath} within ${ready.timeoutMs} ms`);
 }
 
-function healthy(target: Target): Promise<boolean> {
+function answers(target: Target, path: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = get({ host: target.host, port: target.port, path: '/health', timeout: 1000 }, (res) => {
+    const req = get({ host: target.host, port: target.port, path, timeout: 1000 }, (res) => {
       res.resume();
       resolve(res.statusCode === 200);
     });

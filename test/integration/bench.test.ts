@@ -93,3 +93,13 @@ test('a bad flag is refused with the usage, before anything starts', async () =>
   assert.equal(lines.length, 0);
   assert.match(stderr, /unknown scenario 'nonsense'/);
 });
+
+test('--peer takes only a known peer, and never with a running server (--port), before anything starts', async () => {
+  const unknown = await runBench(['--peer', 'nonsense']);
+  assert.equal(unknown.code, 2);
+  assert.equal(unknown.lines.length, 0);
+  assert.match(unknown.stderr, /unknown peer 'nonsense': choose from soketi/);
+  const external = await runBench(['--peer', 'soketi', '--port', '6001']);
+  assert.equal(external.code, 2);
+  assert.match(external.stderr, /--peer starts its own servers/);
+});
