@@ -64,10 +64,12 @@ export class RedisNodeRequests implements RequestForwarding {
   ) {
     this.topic = keys.forwardTopic(node);
     // Each time Redis (re)connects: this node's own topic (subscribing again is harmless).
+    // On a Redis Cluster through sharded pub/sub, like every other topic: one shard carries it.
     link.subscriber.on('ready', () => {
-      link.subscriber.subscribe(this.topic).catch((err: unknown) => link.failed('subscribe to forwarded requests', err));
+      const subscribed = link.sharded ? link.subscriber.ssubscribe(this.topic) : link.subscriber.subscribe(this.topic);
+      subscribed.catch((err: unknown) => link.failed('subscribe to forwarded requests', err));
     });
-    link.subscriber.on('message', (topic: string, text: string) => {
+    link.subscriber.on(link.sharded ? 'smessage' : 'message', (topic: string, text: string) => {
       if (topic === this.topic) this.received(text);
     });
     // Pub/sub drops what it cannot deliver: with the connection gone, no open exchange can be trusted.
@@ -233,7 +235,12 @@ export class RedisNodeRequests implements RequestForwarding {
   private publish(node: NodeId, message: NodeRequestMessage): Promise<boolean> {
     return this.link.attempt(
       'forwarded request',
-      async (redis) => (await redis.publish(this.keys.forwardTopic(node), encodeNodeRequestMessage(message))) > 0,
+      async (redis) => {
+        const topic = this.keys.forwardTopic(node);
+        const text = encodeNodeRequestMessage(message);
+        const heard = this.link.sharded ? await redis.spublish(topic, text) : await redis.publish(topic, text);
+        return Number(heard) > 0;
+      },
       () => false,
     );
   }
