@@ -32,7 +32,9 @@ import { registerStats } from './console/stats-routes.js';
 import { notFound, registerHealth, registerMetrics } from './observability/operations-routes.js';
 import { answerCollections, inWorker, metricsOfAllWorkers } from './observability/worker-metrics.js';
 import { HttpFallbackTransportServer } from './transport/http-fallback.js';
-import { WebSocketTransportServer } from './transport/websocket.js';
+import { DirectWebSocketServer } from './transport/websocket/direct.js';
+import { FrontDoor } from './transport/websocket/front-door.js';
+import { WebSocketTransportServer } from './transport/websocket/ws-library.js';
 import { LazyQueue } from './webhooks/lazy-queue.js';
 import type { WebhookQueue } from './webhooks/queue.js';
 import { RedisWebhookQueue } from './webhooks/redis-queue.js';
@@ -167,6 +169,14 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
   };
   const http = httpServer(settings, handle);
   http.on('upgrade', (req, socket, head) => websockets.handleUpgrade(req, socket, head));
+  // Herald's own WebSocket path takes the plain upgrades before Node's HTTP parser sees them; ws keeps the rest.
+  const directWebsockets =
+    settings.websocketEngine === 'herald'
+      ? new DirectWebSocketServer(gateway, log, { maxFrameBytes: settings.maxFrameBytes, maxBufferedBytes: settings.maxBufferedBytes, trustedProxies }, activity)
+      : null;
+  const frontDoor = directWebsockets
+    ? new FrontDoor(http, directWebsockets, { deflate: settings.perMessageDeflate }, settings.tls ? 'secureConnection' : 'connection')
+    : null;
   const metricsHttp = metricsRouter ? httpServer(settings, (req, res) => metricsRouter.lookup(req, res)) : null;
   let metricsPort: number | null = null;
 
@@ -214,6 +224,8 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       metricsHttp?.closeAllConnections();
       stopAnsweringCollections?.();
       await debugConsole.close();
+      frontDoor?.close();
+      directWebsockets?.close();
       await websockets.close();
       httpFallback?.close();
       // Their departures (vacated channels, members leaving) belong in the last webhooks.

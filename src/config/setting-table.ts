@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { APP_STORE_KINDS, DEFAULT_APP_CACHE_TTL_MS } from '../apps/open-app-store.js';
 import { addressOrRangeProblem } from '../http/client-address.js';
-import { DEFAULT_MAX_BUFFERED_BYTES } from '../transport/websocket.js';
+import { DEFAULT_MAX_BUFFERED_BYTES } from '../transport/websocket/socket-writes.js';
 import {
   combined,
   group,
@@ -119,6 +119,21 @@ export const SETTINGS = {
     default: false,
     env: 'HERALD_PERMESSAGE_DEFLATE',
     file: 'perMessageDeflate',
+  }),
+  /**
+   * Who serves WebSockets: `herald` answers plain upgrades to /app/{key}
+   * itself, on the socket, and hands the rest (compression, subprotocols,
+   * anything unusual) to `ws`; `ws` serves them all, as every version
+   * before did.
+   */
+  websocketEngine: setting({
+    label: 'WebSocket engine',
+    doc: 'who serves WebSockets: `herald` (its own handshake and frames on the socket, `ws` for clients that get permessage-deflate or ask for a subprotocol) or `ws` (all of them; see [Performance](#performance))',
+    kind: oneOf(['herald', 'ws']),
+    default: 'herald',
+    env: 'HERALD_WEBSOCKET_ENGINE',
+    flag: 'websocket-engine',
+    file: 'websocketEngine',
   }),
   /**
    * Connections one client address may have open on this node, all apps

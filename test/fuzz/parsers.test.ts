@@ -16,7 +16,7 @@ import { HttpError, quoted } from '../../src/protocol/errors.js';
 import { dataAsObject, parseInboundFrame } from '../../src/protocol/frames.js';
 import { hmacSha256Hex, md5Hex } from '../../src/protocol/signatures.js';
 import { parseSendBody, parseSessionRoute, requestNumber } from '../../src/transport/http-session-protocol.js';
-import { fitCloseReason, MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
+import { fitCloseReason, MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket/frame-writer.js';
 import { anyJson } from './arbitraries.js';
 import { fuzzParameters } from './fuzz-runs.js';
 

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { pino } from 'pino';
 import type { DomainEventMap } from '../../src/events/domain-events.js';
-import { MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket-frame.js';
+import { MAX_CLOSE_REASON_BYTES } from '../../src/transport/websocket/frame-writer.js';
 import { APP, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 import { closedBy, frameData, PUSHER_JS_QUERY, rawSocket } from '../helpers/raw-socket.js';

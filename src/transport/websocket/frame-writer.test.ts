@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ws from 'ws';
-import { fitCloseReason, MAX_CLOSE_REASON_BYTES, textFrame } from './websocket-frame.js';
+import { fitCloseReason, MAX_CLOSE_REASON_BYTES, textFrame } from './frame-writer.js';
 
 // ws exports its frame parser and writer at runtime; its published types leave them out.
 interface FrameReceiver {

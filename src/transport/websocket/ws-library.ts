@@ -2,63 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Connection } from '../connection/connection.js';
-import type { Gateway } from '../connection/gateway.js';
-import type { Transport } from '../connection/transport.js';
-import type { DomainEvents } from '../events/domain-events.js';
-import type { TrustedProxies } from '../http/client-address.js';
-import type { Logger } from '../logging/logger.js';
-import { CloseCodes, SocketErrors } from '../protocol/errors.js';
-import { splitTarget } from '../protocol/request-target.js';
-import { fitCloseReason, textFrame } from './websocket-frame.js';
-
-const APP_PATH = /^\/app\/([^/?]+)\/?$/;
-
-/** A client whose unsent data passes this is not reading; it is cut rather than let grow. */
-export const DEFAULT_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
-
-/**
- * A cut client's close frame waits behind everything it has not read. It
- * gets this long to read up to it (and so learn the close code); then its
- * socket is destroyed, so that its buffer is freed well before the 30 s
- * closing handshake timeout of ws would do it.
- */
-const SLOW_CONSUMER_GRACE_MS = 5_000;
-
-// Frames written to a socket during one event-loop turn leave together: the
-// socket is corked on its first write of the turn and uncorked once the turn
-// is over, so a burst of events costs one syscall per socket, not one each.
-const corkedSockets = new Set<Socket>();
-let uncorkScheduled = false;
-
-function corkUntilTurnEnds(socket: Socket): void {
-  if (corkedSockets.has(socket)) return;
-  socket.cork();
-  corkedSockets.add(socket);
-  if (!uncorkScheduled) {
-    uncorkScheduled = true;
-    setImmediate(uncorkAll);
-  }
-}
-
-function uncorkAll(): void {
-  uncorkScheduled = false;
-  for (const socket of corkedSockets) socket.uncork();
-  corkedSockets.clear();
-}
-
-// A broadcast hands the same frame string to every subscriber: encode and
-// frame it once, then write the same bytes to every socket.
-let lastFrame = '';
-let lastFrameBytes = textFrame(Buffer.alloc(0));
-
-function framed(frame: string): Buffer {
-  if (frame !== lastFrame) {
-    lastFrame = frame;
-    lastFrameBytes = textFrame(Buffer.from(frame));
-  }
-  return lastFrameBytes;
-}
+import type { Connection } from '../../connection/connection.js';
+import type { Gateway } from '../../connection/gateway.js';
+import type { Transport } from '../../connection/transport.js';
+import type { DomainEvents } from '../../events/domain-events.js';
+import type { TrustedProxies } from '../../http/client-address.js';
+import type { Logger } from '../../logging/logger.js';
+import { CloseCodes, SocketErrors } from '../../protocol/errors.js';
+import { connectRequest } from './connect-request.js';
+import { fitCloseReason } from './frame-writer.js';
+import { corkUntilTurnEnds, DEFAULT_MAX_BUFFERED_BYTES, framed, reportSlowConsumer, SLOW_CONSUMER_GRACE_MS } from './socket-writes.js';
 
 /** Told when a client is cut for not reading; one function for the whole server, not one per connection. */
 type SlowConsumerReport = (conn: Connection, bufferedBytes: number, limit: number) => void;
@@ -165,8 +118,6 @@ export class WebSocketTransportServer {
   }
 
   private async accept(ws: WebSocket, req: IncomingMessage, socket: Socket): Promise<void> {
-    const { pathname, query } = splitTarget(req.url ?? '/');
-    const match = APP_PATH.exec(pathname);
     const maxBufferedBytes = this.options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     const remoteAddress = this.options.trustedProxies?.of(req) ?? socket.remoteAddress;
     const transport = new WebSocketTransport(ws, socket, remoteAddress, maxBufferedBytes, this.reportSlowConsumer);
@@ -180,16 +131,8 @@ export class WebSocketTransportServer {
       if (conn) this.gateway.receive(conn, data.toString());
       else early.push(data.toString());
     });
-    let appKey: string | null = null;
-    if (match?.[1]) {
-      try {
-        appKey = decodeURIComponent(match[1]);
-      } catch {
-        appKey = match[1];
-      }
-    }
     try {
-      conn = await this.gateway.open(transport, { appKey, query, origin: req.headers.origin });
+      conn = await this.gateway.open(transport, connectRequest(req.url ?? '/', req.headers.origin));
     } catch (err) {
       this.log.error({ err }, 'accepting a connection failed');
       ws.close(CloseCodes.serverError, 'internal error');
@@ -210,10 +153,8 @@ export class WebSocketTransportServer {
     this.log.debug({ err }, 'websocket error');
   };
 
-  // Never silent: the client gets 4100, the operator a log line, metrics and the console an activity event.
   private readonly reportSlowConsumer: SlowConsumerReport = (conn, bufferedBytes, limit) => {
-    this.log.warn({ appId: conn.app.id, socketId: conn.socketId, bufferedBytes, limit }, 'slow consumer cut: the client is not reading');
-    this.activity?.emit('slow_consumer_cut', { appId: conn.app.id, socketId: conn.socketId, transport: 'ws', bufferedBytes, limit });
+    reportSlowConsumer(this.log, this.activity, conn, bufferedBytes, limit);
   };
 
   async close(): Promise<void> {
