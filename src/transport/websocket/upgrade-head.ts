@@ -37,6 +37,7 @@ const HTTP_VERSION = ' HTTP/1.1';
 /** What the request target may hold: visible ASCII, no spaces. */
 const TARGET = /^[!-~]*$/;
 /** Control characters other than tab: no header value read here may hold one. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
