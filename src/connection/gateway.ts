@@ -6,6 +6,7 @@ import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import type { TrafficCounters } from './traffic.js';
 import { quoted, SocketError } from '../protocol/errors.js';
+import { connectionEstablishedFrame } from '../protocol/frames.js';
 import { newSocketId } from '../protocol/socket-id.js';
 import { Connection, sendSocketError } from './connection.js';
 import type { ConnectionRegistry } from './connection-registry.js';
@@ -74,7 +75,7 @@ export class Gateway {
     while (this.connections.has(socketId)) socketId = newSocketId();
     const conn = new Connection(socketId, app, transport, this.traffic);
     this.connections.add(conn);
-    conn.sendEvent('pusher:connection_established', { socket_id: socketId, activity_timeout: this.activityTimeoutSeconds });
+    conn.send(connectionEstablishedFrame(socketId, this.activityTimeoutSeconds));
     this.activity.emit('connection_opened', { appId: app.id, socketId, transport: transport.kind });
     this.log.debug({ appId: app.id, socketId, transport: transport.kind }, 'connection opened');
     return conn;

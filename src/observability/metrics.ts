@@ -123,12 +123,15 @@ export class HeraldMetrics {
 
   /** Counts what the activity feed reports; returns a function that stops it. */
   watch(activity: DomainEvents): () => void {
+    const open = byTransport((transport) => this.connections.labels({ transport }));
+    const opened = byTransport((transport) => this.connectionsOpened.labels({ transport }));
     const stops = [
+      // Every connection passes here twice: the labelled series are looked up once, not hashed at each call.
       activity.on('connection_opened', ({ transport }) => {
-        this.connections.inc({ transport });
-        this.connectionsOpened.inc({ transport });
+        open[transport].inc();
+        opened[transport].inc();
       }),
-      activity.on('connection_closed', ({ transport }) => this.connections.dec({ transport })),
+      activity.on('connection_closed', ({ transport }) => open[transport].dec()),
       activity.on('subscribed', () => this.subscriptions.inc()),
       activity.on('unsubscribed', () => this.subscriptions.dec()),
       activity.on('api_event', () => this.events.inc({ source: 'api' })),
@@ -201,4 +204,8 @@ export function apiRoute(pathname: string): string {
   if (first === 'channels' && parts.length === 5 && last === 'users') return '/apps/:appId/channels/:channelName/users';
   if (first === 'users' && parts.length === 5 && last === 'terminate_connections') return '/apps/:appId/users/:userId/terminate_connections';
   return 'other';
+}
+
+function byTransport<T>(make: (transport: TransportKind) => T): Record<TransportKind, T> {
+  return { ws: make('ws'), xhr_streaming: make('xhr_streaming'), xhr_polling: make('xhr_polling') };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { dataAsObject, encodeFrame, parseInboundFrame } from './frames.js';
+import { connectionEstablishedFrame, dataAsObject, encodeFrame, parseInboundFrame } from './frames.js';
 
 describe('parseInboundFrame', () => {
   test('parses a frame as pusher-js sends it', () => {
@@ -65,6 +65,12 @@ describe('encodeFrame', () => {
     const frame = JSON.parse(encodeFrame('pusher:connection_established', { socket_id: '1.2', activity_timeout: 120 }));
     assert.deepEqual(frame, { event: 'pusher:connection_established', data: '{"socket_id":"1.2","activity_timeout":120}' });
     assert.deepEqual(JSON.parse(frame.data), { socket_id: '1.2', activity_timeout: 120 });
+  });
+
+  test('connection_established written out is what encodeFrame gives', () => {
+    for (const [socketId, timeout] of [['1.2', 120], ['2147483646.140737488355327', 30]] as const) {
+      assert.equal(connectionEstablishedFrame(socketId, timeout), encodeFrame('pusher:connection_established', { socket_id: socketId, activity_timeout: timeout }));
+    }
   });
 
   test('string data is sent as the app encoded it, not encoded twice', () => {

@@ -1,6 +1,6 @@
 // The wire format of protocol 7: every frame is a JSON object
 // `{event, channel?, data}`; server-sent `data` is a JSON-encoded string.
-import type { ChannelName, EventName, UserId } from './types.js';
+import type { ChannelName, EventName, SocketId, UserId } from './types.js';
 
 export interface InboundFrame {
   readonly event: EventName;
@@ -62,4 +62,14 @@ export function encodeFrame(event: EventName, data: unknown, channel?: ChannelNa
 /** A watchlist event for a signed-in user: some of the users it watches came online or went offline. */
 export function watchlistFrame(name: 'online' | 'offline', userIds: readonly UserId[]): string {
   return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
+}
+
+/**
+ * `pusher:connection_established`, written out rather than encoded: every
+ * connection gets one, and a reconnect storm sends little else. The socket id
+ * is Herald's own (`\d+\.\d+`) and the timeout a whole number, so nothing
+ * in it needs escaping; the result is what `encodeFrame` gives.
+ */
+export function connectionEstablishedFrame(socketId: SocketId, activityTimeoutSeconds: number): string {
+  return `{"event":"pusher:connection_established","data":"{\\"socket_id\\":\\"${socketId}\\",\\"activity_timeout\\":${activityTimeoutSeconds}}"}`;
 }

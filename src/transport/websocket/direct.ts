@@ -44,11 +44,6 @@ function onData(this: CarrierSocket, chunk: Buffer): void {
   this[CARRIED]?.reader.push(chunk);
 }
 
-function onEnd(this: CarrierSocket): void {
-  // The client half-closed without a close frame: nothing more will come, so the socket ends from this side too.
-  this.end();
-}
-
 function onClose(this: CarrierSocket): void {
   this[CARRIED]?.socketClosed();
 }
@@ -62,8 +57,9 @@ class DirectWebSocket implements Transport, FrameReaderSink {
   readonly reader: FrameReader;
   /** The client this socket carries, once the gateway admitted it. */
   connection: Connection | null = null;
-  /** Frames that arrived while the app was looked up; null once admitted or refused. */
-  private early: string[] | null = [];
+  /** Until the gateway decided: frames that arrived while the app was looked up (created on the first). */
+  private deciding = true;
+  private early: string[] | null = null;
   private state = OPEN;
   private closingTimer: NodeJS.Timeout | null = null;
 
@@ -105,7 +101,7 @@ class DirectWebSocket implements Transport, FrameReaderSink {
   message(text: string): void {
     if (this.state !== OPEN) return;
     if (this.connection) this.server.gateway.receive(this.connection, text);
-    else this.early?.push(text);
+    else if (this.deciding) (this.early ??= []).push(text);
   }
 
   ping(payload: Buffer): void {
@@ -131,12 +127,14 @@ class DirectWebSocket implements Transport, FrameReaderSink {
   /** Admitted by the gateway: the frames that came meanwhile are handed over, in order. */
   admitted(conn: Connection): void {
     this.connection = conn;
-    const early = this.early ?? [];
+    this.deciding = false;
+    const early = this.early;
     this.early = null;
-    for (const text of early) this.server.gateway.receive(conn, text);
+    if (early) for (const text of early) this.server.gateway.receive(conn, text);
   }
 
   refused(): void {
+    this.deciding = false;
     this.early = null;
   }
 
@@ -189,8 +187,9 @@ export class DirectWebSocketServer {
     const remoteAddress = this.options.trustedProxies ? this.options.trustedProxies.clientAddress(peer, head.forwardedFor) : peer;
     const transport = new DirectWebSocket(socket, remoteAddress, this);
     (socket as CarrierSocket)[CARRIED] = transport;
+    // A client that half-closes without a close frame will send nothing more: node:net then ends the socket from this side too.
+    socket.allowHalfOpen = false;
     socket.on('data', onData);
-    socket.on('end', onEnd);
     socket.on('close', onClose);
     socket.on('error', onError);
     this.open.add(transport);

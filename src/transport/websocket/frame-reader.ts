@@ -49,7 +49,7 @@ class Violation extends Error {
 
 export class FrameReader {
   /** Bytes of a frame not whole yet, and how many are needed before it is worth trying again. */
-  private pending: Buffer[] = [];
+  private pending: Buffer[] | null = null;
   private pendingBytes = 0;
   private needed = 0;
   /** The parts of a fragmented message so far, and its opcode; null between messages. */
@@ -67,7 +67,7 @@ export class FrameReader {
   /** Reads nothing more: the socket is closing. */
   stop(): void {
     this.done = true;
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
     this.fragments = null;
   }
@@ -75,13 +75,13 @@ export class FrameReader {
   push(chunk: Buffer): void {
     if (this.done) return;
     let buf = chunk;
-    if (this.pendingBytes > 0) {
+    if (this.pending !== null) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       // A large frame arrives in many chunks: join them once it is all here, not at every chunk.
       if (this.pendingBytes < this.needed) return;
       buf = Buffer.concat(this.pending, this.pendingBytes);
-      this.pending = [];
+      this.pending = null;
       this.pendingBytes = 0;
     }
     let offset = 0;
@@ -100,7 +100,7 @@ export class FrameReader {
     if (this.done || offset === buf.length) return;
     // Keep the rest, copied when small so that a whole socket read is not held for a few bytes.
     const rest = buf.subarray(offset);
-    this.pending.push(rest.length < 1024 ? Buffer.from(rest) : rest);
+    this.pending = [rest.length < 1024 ? Buffer.from(rest) : rest];
     this.pendingBytes = rest.length;
   }
 

@@ -31,6 +31,16 @@ export function textFrame(payload: Buffer): Buffer {
   return frame(FIN_TEXT, payload);
 }
 
+/** The text frame of a string, encoded straight into the frame's bytes (one allocation, no copy). */
+export function textFrameOf(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const headerLength = writtenHeaderLength(length);
+  const bytes = Buffer.allocUnsafe(headerLength + length);
+  writeHeader(bytes, FIN_TEXT, length);
+  bytes.write(text, headerLength);
+  return bytes;
+}
+
 /** A pong answering a ping: the ping's payload, as §5.5.3 requires (at most 125 bytes, the reader's check). */
 export function pongFrame(payload: Buffer): Buffer {
   return frame(FIN_PONG, payload);
@@ -51,8 +61,18 @@ export const NO_STATUS = 1005;
 
 function frame(firstByte: number, payload: Buffer): Buffer {
   const length = payload.length;
-  const headerLength = length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+  const headerLength = writtenHeaderLength(length);
   const bytes = Buffer.allocUnsafe(headerLength + length);
+  writeHeader(bytes, firstByte, length);
+  payload.copy(bytes, headerLength);
+  return bytes;
+}
+
+function writtenHeaderLength(length: number): number {
+  return length < 126 ? 2 : length < 0x10000 ? 4 : 10;
+}
+
+function writeHeader(bytes: Buffer, firstByte: number, length: number): void {
   bytes[0] = firstByte;
   if (length < 126) {
     bytes[1] = length;
@@ -64,6 +84,4 @@ function frame(firstByte: number, payload: Buffer): Buffer {
     bytes.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
     bytes.writeUInt32BE(length >>> 0, 6);
   }
-  payload.copy(bytes, headerLength);
-  return bytes;
 }

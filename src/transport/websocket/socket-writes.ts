@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { Connection } from '../../connection/connection.js';
 import type { DomainEvents } from '../../events/domain-events.js';
 import type { Logger } from '../../logging/logger.js';
-import { textFrame } from './frame-writer.js';
+import { textFrameOf } from './frame-writer.js';
 
 // Frames written to a socket during one event-loop turn leave together: the
 // socket is corked on its first write of the turn and uncorked once the turn
@@ -30,12 +30,12 @@ function uncorkAll(): void {
 // A broadcast hands the same frame string to every subscriber: encode and
 // frame it once, then write the same bytes to every socket.
 let lastFrame = '';
-let lastFrameBytes = textFrame(Buffer.alloc(0));
+let lastFrameBytes = textFrameOf('');
 
 export function framed(frame: string): Buffer {
   if (frame !== lastFrame) {
     lastFrame = frame;
-    lastFrameBytes = textFrame(Buffer.from(frame));
+    lastFrameBytes = textFrameOf(frame);
   }
   return lastFrameBytes;
 }
