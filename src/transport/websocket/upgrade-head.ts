@@ -72,7 +72,7 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
     // A line folded onto the previous one starts with a space or a tab: obsolete, and not read here.
     const first = text.charCodeAt(lineStart);
     if (first === 0x20 || first === 0x09) return 'elsewhere';
-    const value = text.slice(colon + 1, lineEnd).trim();
+    const value = withoutOws(text, colon + 1, lineEnd);
     // Names other than those below (with any characters) are not read: nothing of them matters here.
     switch (text.slice(lineStart, colon).toLowerCase()) {
       case 'host':
@@ -115,6 +115,23 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
   if (!host || upgrade?.toLowerCase() !== 'websocket' || version !== '13' || key === undefined || !WEBSOCKET_KEY.test(key)) return 'elsewhere';
   if (!connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade')) return 'elsewhere';
   return { target, key, origin, forwardedFor, length: end + HEAD_END.length };
+}
+
+/**
+ * The header value between `from` and `to` without the spaces and tabs
+ * around it (RFC 9110 §5.5); String.trim() would also take away characters
+ * that belong to the value or that must refuse it (NBSP, VT, FF).
+ */
+function withoutOws(text: string, from: number, to: number): string {
+  let start = from;
+  let end = to;
+  while (start < end && isOws(text.charCodeAt(start))) start++;
+  while (end > start && isOws(text.charCodeAt(end - 1))) end--;
+  return text.slice(start, end);
+}
+
+function isOws(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }
 
 /** Where the line starting at `from` ends (its CR LF, or the end of the head); -1 when a lone CR or LF comes first. */
