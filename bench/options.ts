@@ -89,10 +89,11 @@ and one JSON line per scenario.
                            shows the median run by server CPU per unit (default 1)
   --json                   print only the JSON lines
   --cpu-prof DIR           write the server's CPU profile of each scenario to DIR (node --cpu-prof)
-  --baseline               also run connect, fanout, publish and hold against a minimal Node + ws
-                           broadcaster with no protocol checks (bench/baseline/), each run right
-                           after Herald's: the floor for a Node server on this machine, measured
-                           under the same conditions
+  --baseline               also run connect, fanout, publish and hold against a floor of bench/baseline/,
+                           each run right after Herald's: for connect, a net server that answers the
+                           handshake by hand (handshake-floor.ts); for the others, a minimal Node + ws
+                           broadcaster with no protocol checks: the floor for a Node server on this
+                           machine, measured under the same conditions
   --peer soketi            also run the scenarios Soketi can serve (all but transports) against
                            Soketi 1.6.1 from ../shared/peers/soketi (set up with its setup.sh),
                            one process against one (workers 1 only), each round right after

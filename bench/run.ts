@@ -17,7 +17,7 @@ import { transportsScenario } from './scenarios/transports.js';
 import { SOKETI_PEER_DIR, soketiMissing, soketiSetupCommand, startSoketi } from './lib/peer.js';
 import { formatPeerComparison } from './lib/peer-report.js';
 import { formatTable, medianRuns } from './lib/report.js';
-import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type ServerUnderTest } from './lib/server.js';
+import { cliSupportsWorkers, ensureBuilt, externalServer, startHerald, type Baseline, type ServerUnderTest } from './lib/server.js';
 
 /** Who serves a run: Herald, the minimal broadcaster of bench/baseline/, or the peer. */
 type Served = 'herald' | 'baseline' | 'peer';
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
         ? externalServer({ host: options.external.host, port: options.external.port, app: options.app }, options.external.pid)
         : served === 'peer'
           ? await startSoketi(options.app)
-          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}${served === 'baseline' ? '-baseline' : ''}`, baseline: served === 'baseline', env: scenario === 'history' ? historyServerEnv(options.app) : {} });
+          : await startHerald({ app: options.app, workers, profileDir: options.profileDir, profileName: `${scenario}-w${workers}${served === 'baseline' ? '-baseline' : ''}`, baseline: served === 'baseline' ? baselineOf(scenario) : undefined, env: scenario === 'history' ? historyServerEnv(options.app) : {} });
       const ctx: ScenarioContext = { server, options, workers, log };
       const outcome = await RUNNERS[scenario](ctx);
       for (const measured of Array.isArray(outcome) ? outcome : [outcome]) {
@@ -174,3 +174,8 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Connect is compared with the least a Node socket does to open a WebSocket (Herald answers upgrades on the socket too); the rest with the minimal broadcaster. */
+function baselineOf(scenario: ScenarioName): Baseline {
+  return scenario === 'connect' ? 'handshake' : 'broadcaster';
+}

@@ -6,7 +6,8 @@
 //   --mode net    a net server that reads the handshake by hand: no HTTP parser, no ws
 //   --mode http   Node's HTTP server parses the upgrade request; the answer and frames by hand, no ws
 //
-// (bench/baseline/minimal-broadcaster.ts is the third step: HTTP server plus ws.)
+// (bench/baseline/minimal-broadcaster.ts is the third step: HTTP server plus ws.) `npm run bench --
+// --baseline` runs --mode net as the floor of the connect scenario.
 // Measure each as a running server:
 //
 //   node --import tsx bench/baseline/handshake-floor.ts --mode net --port 6201 &

@@ -12,7 +12,12 @@ import { sampleResources, type ResourceSample } from './proc.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${REPO_ROOT}dist/cli/index.js`;
-const BASELINE = `${REPO_ROOT}bench/baseline/minimal-broadcaster.ts`;
+/** The floors of bench/baseline/: a minimal Node + ws broadcaster, and the least a Node socket can do to connect. */
+const BASELINES = {
+  broadcaster: [`${REPO_ROOT}bench/baseline/minimal-broadcaster.ts`],
+  handshake: [`${REPO_ROOT}bench/baseline/handshake-floor.ts`, '--mode', 'net'],
+} as const;
+export type Baseline = keyof typeof BASELINES;
 
 export interface ServerUnderTest {
   readonly target: Target;
@@ -41,8 +46,8 @@ export interface StartOptions {
   /** Writes a V8 CPU profile under profileDir/profileName/ when the server exits. */
   readonly profileDir?: string | null;
   readonly profileName?: string;
-  /** Starts the minimal broadcaster of bench/baseline/ instead of Herald. */
-  readonly baseline?: boolean;
+  /** Starts a floor of bench/baseline/ instead of Herald. */
+  readonly baseline?: Baseline;
   /** More environment for the server (a cluster node's adapter settings, a scenario's own config file). */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -53,7 +58,7 @@ export async function startHerald(options: StartOptions): Promise<ServerUnderTes
     ? ['--cpu-prof', '--cpu-prof-dir', resolve(options.profileDir, options.profileName ?? 'herald')]
     : [];
   const args = options.baseline
-    ? [...profile, '--import', 'tsx', BASELINE, '--host', '127.0.0.1', '--port', String(port)]
+    ? [...profile, '--import', 'tsx', ...BASELINES[options.baseline], '--host', '127.0.0.1', '--port', String(port)]
     : [...profile, CLI, 'start', '--host', '127.0.0.1', '--port', String(port)];
   if (options.workers > 1) args.push('--workers', String(options.workers));
   // Raise the open-file limit to the hard limit: every connection is a descriptor.
