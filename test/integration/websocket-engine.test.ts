@@ -278,7 +278,7 @@ describe('the direct WebSocket engine (default), byte for byte', () => {
     const succeeded = await client.nextEvent('pusher_internal:subscription_succeeded');
     assert.equal(succeeded.channel, 'same-write');
     // And it really is subscribed: an event triggered on the channel reaches it.
-    await h.sdk().trigger('same-write', 'hello', { n: 1 });
+    await h.sdk({ timeout: WAIT_MS }).trigger('same-write', 'hello', { n: 1 });
     const hello = await client.nextEvent('hello');
     assert.equal(hello.channel, 'same-write');
   });
@@ -436,16 +436,16 @@ describe('the direct WebSocket engine (default), byte for byte', () => {
   });
 
   test('plain HTTP: GET / and GET /health answer 200', async () => {
-    const root = await fetch(`${h.url}/`);
+    const root = await fetch(`${h.url}/`, { signal: AbortSignal.timeout(WAIT_MS) });
     assert.equal(root.status, 200);
     assert.equal(((await root.json()) as { name: string }).name, 'herald');
-    const health = await fetch(`${h.url}/health`);
+    const health = await fetch(`${h.url}/health`, { signal: AbortSignal.timeout(WAIT_MS) });
     assert.equal(health.status, 200);
     assert.deepEqual(await health.json(), { status: 'ok' });
   });
 
   test('a GET to /app/{key} that is not an upgrade is answered by the HTTP server, not hung', async () => {
-    const res = await fetch(`${h.url}/app/${APP.key}`);
+    const res = await fetch(`${h.url}/app/${APP.key}`, { signal: AbortSignal.timeout(WAIT_MS) });
     assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}`);
     await res.arrayBuffer();
   });
@@ -471,7 +471,7 @@ describe('the direct WebSocket engine (default), byte for byte', () => {
   test('HTTP API requests on one keep-alive connection (the pusher SDK, several triggers) all succeed and arrive', async (t) => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     t.after(() => agent.destroy());
-    const sdk = h.sdk({ agent });
+    const sdk = h.sdk({ agent, timeout: WAIT_MS });
     const client = h.client(t);
     await connected(client);
     const channel = await subscribed(client, 'keep-alive-api');
@@ -579,7 +579,7 @@ for (const engine of ['herald', 'ws'] as const) {
       const [anaChannel, benChannel] = await Promise.all([subscribed(ana, 'private-engine'), subscribed(ben, 'private-engine')]);
 
       const triggered = nextEvent<{ from: string }>(benChannel, 'server-news', 'the triggered event at ben');
-      await h.sdk().trigger('private-engine', 'server-news', { from: 'api' });
+      await h.sdk({ timeout: WAIT_MS }).trigger('private-engine', 'server-news', { from: 'api' });
       assert.deepEqual(await triggered, { from: 'api' });
 
       const relayed = nextEvent<{ text: string }>(benChannel, 'client-typing', 'the client event at ben');

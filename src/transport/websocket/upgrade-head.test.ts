@@ -207,8 +207,10 @@ describe('readUpgradeHead: elsewhere', () => {
     ['an empty subprotocol header', minimalHead(['Sec-WebSocket-Protocol:'])],
     ['Content-Length', minimalHead(['Content-Length: 0'])],
     ['Transfer-Encoding', minimalHead(['Transfer-Encoding: chunked'])],
-    ['an obs-fold line (space)', minimalHead(['Origin: https://a.example', ' continued'])],
-    ['an obs-fold line (tab)', minimalHead(['X-Thing: a', '\tcontinued'])],
+    // Folded lines that also hold a colon, so that only the fold (not a missing colon) can send them elsewhere.
+    ['an obs-fold line (space)', minimalHead(['Origin: https://a.example', ' continued: https://b.example'])],
+    ['an obs-fold line (tab)', minimalHead(['X-Thing: a', '\tSec-WebSocket-Protocol: foo'])],
+    ['an obs-fold line with no colon', minimalHead(['X-Thing: a', ' continued'])],
     ['a header line without a colon', minimalHead(['NoColonHere'])],
     ['a lone LF ending a line', minimalHead().replace('Host: h\r\n', 'Host: h\n')],
     ['a lone CR inside a line', minimalHead(['X-Thing: a\rb'])],
