@@ -229,6 +229,28 @@ describe('readUpgradeHead: elsewhere', () => {
     });
   }
 
+  // Header values are trimmed with String.prototype.trim (upgrade-head.ts, `const value = … .trim()`),
+  // which also strips VT, FF and NBSP, and does so before the control-character check: a VT or FF at
+  // either end of Origin or X-Forwarded-For is silently dropped and the head served, where Node's parser
+  // (the ws path) answers 400. RFC 9110 §5.5 trims only spaces and tabs.
+  test(
+    'a VT or FF at either end of Origin or X-Forwarded-For is a control character: elsewhere, as Node refuses it',
+    { todo: 'bug: upgrade-head.ts trims values with String.trim() before the CONTROL check, so VT/FF at the ends pass and are dropped' },
+    () => {
+      for (const line of ['Origin: https://a.example\x0b', 'Origin: \x0chttps://a.example', 'X-Forwarded-For: 203.0.113.7\x0b']) {
+        assert.equal(readText(minimalHead([line])), 'elsewhere', JSON.stringify(line));
+      }
+    },
+  );
+
+  test(
+    'an Origin ending in a no-break space (0xA0, obs-text) keeps it, as Node does: the same origin on both paths',
+    { todo: 'bug: upgrade-head.ts trims values with String.trim(), which strips 0xA0 too; ws sees the origin with it, the direct path without' },
+    () => {
+      assert.equal(accepted(readText(minimalHead(['Origin: https://a.example\xa0']))).origin, 'https://a.example\xa0');
+    },
+  );
+
   test('control checks: a tab in Origin is allowed, as it is in any header value', () => {
     assert.equal(accepted(readText(minimalHead(['Origin: https://a.example\tx']))).origin, 'https://a.example\tx');
   });
