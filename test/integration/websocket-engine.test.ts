@@ -550,6 +550,48 @@ describe('slow cases, run side by side: silent connections, stalled heads, unans
   });
 });
 
+describe('the direct engine with permessage-deflate on', () => {
+  let h: RunningHerald;
+  before(async () => {
+    h = await startHerald({ overrides: { perMessageDeflate: true } });
+  });
+  after(() => h.close());
+
+  test('a raw client offering permessage-deflate is answered by ws, which agrees to it', async (t) => {
+    const client = await tcpClient(h.port, t);
+    client.write(upgradeHead({ extra: ['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits'] }));
+    const response = await client.response();
+    assert.match(response, /^HTTP\/1\.1 101 /);
+    assert.match(response, /\r\nSec-WebSocket-Extensions: permessage-deflate/i);
+  });
+
+  test('a raw client that offers nothing is answered without an extension, and connected', async (t) => {
+    const client = await tcpClient(h.port, t);
+    client.write(upgradeHead());
+    const response = await client.response();
+    assert.match(response, /^HTTP\/1\.1 101 /);
+    assert.doesNotMatch(response, /Sec-WebSocket-Extensions/i);
+    await client.nextEvent('pusher:connection_established');
+  });
+
+  test('a ws client (which offers compression) gets it, and its events', async (t) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${h.port}/app/${APP.key}?${PUSHER_JS_QUERY}`, { handshakeTimeout: WAIT_MS });
+    t.after(() => ws.terminate());
+    ws.on('error', () => {});
+    type Message = { event: string; channel?: string; data?: string };
+    const messages: Message[] = [];
+    const arrived = async (event: string): Promise<Message> => (await waitFor(() => messages.find((m) => m.event === event), event))!;
+    ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as { event: string }));
+    await arrived('pusher:connection_established');
+    assert.match(ws.extensions, /permessage-deflate/);
+    ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'compressed' } }));
+    await arrived('pusher_internal:subscription_succeeded');
+    await h.sdk({ timeout: WAIT_MS }).trigger('compressed', 'big', { text: 'z'.repeat(5000) });
+    const big = await arrived('big');
+    assert.equal((JSON.parse(big.data!) as { text: string }).text.length, 5000);
+  });
+});
+
 describe('the direct engine at shutdown', () => {
   test('a direct client is told 4200 when Herald closes; its answering close frame ends the connection', async (t) => {
     const h = await startHerald();
