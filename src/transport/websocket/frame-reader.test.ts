@@ -5,12 +5,20 @@ import fc from 'fast-check';
 import * as ws from 'ws';
 import { FrameReader, type FrameReaderSink } from './frame-reader.js';
 
-// ws exports its frame writer at runtime; its published types leave it out.
+// ws exports its frame parser and writer at runtime; its published types leave them out.
+interface FrameReceiver {
+  on(event: 'message', cb: (data: Buffer, isBinary: boolean) => void): void;
+  on(event: 'conclude', cb: (code: number, reason: Buffer) => void): void;
+  on(event: 'ping' | 'pong', cb: (data: Buffer) => void): void;
+  on(event: 'error', cb: (err: Error) => void): void;
+  write(chunk: Buffer): void;
+}
 interface FrameSender {
   send(data: Buffer | string, options: { binary?: boolean; fin?: boolean; mask?: boolean; compress?: boolean }, cb?: () => void): void;
   ping(data: Buffer, mask: boolean, cb?: () => void): void;
 }
-const { Sender } = ws as unknown as {
+const { Receiver, Sender } = ws as unknown as {
+  Receiver: new (options: { isServer: boolean; maxPayload: number }) => FrameReceiver;
   Sender: new (socket: { write(chunk: Buffer): boolean; cork(): void; uncork(): void }) => FrameSender;
 };
 
@@ -483,5 +491,65 @@ describe('FrameReader: nothing after the end', () => {
     reader.stop();
     reader.push(frame({ opcode: OP.continuation, payload: 'rest' }));
     assert.deepEqual(events, []);
+  });
+});
+
+describe('FrameReader agrees with ws', () => {
+  /** What `ws`'s own server-side receiver makes of the same bytes, in the reader's terms. */
+  async function readByWs(bytes: Buffer, maxMessageBytes: number): Promise<Event[]> {
+    const events: Event[] = [];
+    const receiver = new Receiver({ isServer: true, maxPayload: maxMessageBytes });
+    receiver.on('message', (data) => events.push({ kind: 'message', text: data.toString() }));
+    receiver.on('ping', (data) => events.push({ kind: 'ping', payload: data.toString('hex') }));
+    receiver.on('conclude', (code, reason) => events.push({ kind: 'close', code, reason: reason.toString() }));
+    receiver.on('error', (err) => {
+      const status = Object.getOwnPropertySymbols(err).find((symbol) => symbol.description === 'status-code');
+      events.push({ kind: 'violation', code: status === undefined ? -1 : ((err as unknown as Record<symbol, number>)[status] ?? -1), reason: '' });
+    });
+    receiver.write(bytes);
+    // ws reports errors on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    return events;
+  }
+
+  const closeCode = fc.constantFrom(1000, 1001, 1003, 1004, 1005, 1006, 1011, 1014, 1015, 2999, 3000, 4001, 4999, 5000, 999);
+  const payload = fc.oneof(
+    { weight: 8, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }).map((t) => Buffer.from(t)) },
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)) },
+    { weight: 1, arbitrary: fc.integer({ min: 50, max: 140 }).map((n) => Buffer.alloc(n, 0x61)) },
+    { weight: 2, arbitrary: fc.tuple(closeCode, fc.string({ maxLength: 10 })).map(([code, reason]) => closeBody(code, reason)) },
+    { weight: 1, arbitrary: fc.constant(Buffer.from([0x03])) },
+  );
+  const anyFrame = fc.record({
+    opcode: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(OP.text) },
+      { weight: 3, arbitrary: fc.constantFrom(OP.binary, OP.continuation, OP.ping, OP.pong) },
+      { weight: 2, arbitrary: fc.constant(OP.close) },
+      { weight: 1, arbitrary: fc.constantFrom(0x3, 0xb) },
+    ),
+    fin: fc.oneof({ weight: 5, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    rsv: fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.constantFrom(1, 2, 4) }),
+    mask: fc.oneof({ weight: 30, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    payload,
+  });
+
+  test('property: for any stream of frames, right or wrong, the same messages, pings, close and close code as ws', async () => {
+    const MAX = 100;
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyFrame, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), async (shapes, cutSeeds) => {
+        const bytes = Buffer.concat(shapes.map((shape) => frame(shape)));
+        const expected = await readByWs(Buffer.from(bytes), MAX);
+        const cuts = [...new Set(cutSeeds.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const cut of [...cuts, bytes.length]) {
+          chunks.push(bytes.subarray(at, cut));
+          at = cut;
+        }
+        const got = read(chunks, MAX).map((e) => (e.kind === 'violation' ? { ...e, reason: '' } : e));
+        assert.deepEqual(got, expected);
+      }),
+      { seed: 20261203, numRuns: 1000 },
+    );
   });
 });
