@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ws from 'ws';
-import { fitCloseReason, MAX_CLOSE_REASON_BYTES, textFrame } from './frame-writer.js';
+import { closeFrame, fitCloseReason, MAX_CLOSE_REASON_BYTES, NO_STATUS, pongFrame, textFrame } from './frame-writer.js';
 
 // ws exports its frame parser and writer at runtime; its published types leave them out.
 interface FrameReceiver {
   on(event: 'message', cb: (data: Buffer, isBinary: boolean) => void): void;
+  on(event: 'conclude', cb: (code: number, reason: Buffer) => void): void;
+  on(event: 'ping' | 'pong', cb: (data: Buffer) => void): void;
   on(event: 'error', cb: (err: Error) => void): void;
   write(chunk: Buffer): void;
 }
@@ -22,6 +24,26 @@ function receive(bytes: Buffer): Promise<{ text: string; isBinary: boolean }> {
   return new Promise((resolve, reject) => {
     const receiver = new Receiver({ isServer: false });
     receiver.on('message', (data: Buffer, isBinary: boolean) => resolve({ text: data.toString(), isBinary }));
+    receiver.on('error', reject);
+    receiver.write(bytes);
+  });
+}
+
+/** A close frame as a WebSocket client reads it: the code and reason `ws` reports. */
+function receiveClose(bytes: Buffer): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve, reject) => {
+    const receiver = new Receiver({ isServer: false });
+    receiver.on('conclude', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }));
+    receiver.on('error', reject);
+    receiver.write(bytes);
+  });
+}
+
+/** A pong as a WebSocket client reads it: its payload. */
+function receivePong(bytes: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const receiver = new Receiver({ isServer: false });
+    receiver.on('pong', (data: Buffer) => resolve(Buffer.from(data)));
     receiver.on('error', reject);
     receiver.write(bytes);
   });
@@ -72,5 +94,51 @@ test('ws accepts every fitted reason in a close frame', () => {
   const sender = new Sender({ write() {}, cork() {}, uncork() {} });
   for (const reason of ['x'.repeat(500), '日本語'.repeat(50), '🎉'.repeat(80)]) {
     assert.doesNotThrow(() => sender.close(4007, fitCloseReason(reason), false, () => {}));
+  }
+});
+
+test('text frames are sent unmasked with FIN set, in the shortest length form', () => {
+  assert.deepEqual([...textFrame(Buffer.from('hi'))], [0x81, 2, 0x68, 0x69]);
+  assert.deepEqual([...textFrame(Buffer.alloc(126)).subarray(0, 4)], [0x81, 126, 0, 126]);
+  assert.deepEqual([...textFrame(Buffer.alloc(65_536)).subarray(0, 10)], [0x81, 127, 0, 0, 0, 0, 0, 1, 0, 0]);
+});
+
+test('a close frame with a code and a reason is read back by a WebSocket client', async () => {
+  for (const [code, reason] of [
+    [1000, ''],
+    [1002, 'A client frame must be masked'],
+    [1009, 'Max payload size exceeded'],
+    [4001, 'App key no-such-key not in this cluster'],
+    [4200, 'Server shutting down'],
+    [4009, 'naïve 🎉'],
+  ] as const) {
+    const bytes = closeFrame(code, reason);
+    assert.equal(bytes[0], 0x88, 'FIN and the close opcode');
+    assert.equal(bytes[1]! & 0x80, 0, 'not masked');
+    assert.deepEqual(await receiveClose(bytes), { code, reason });
+  }
+});
+
+test('a close frame with a long reason is sent with the reason fitted, and stays a valid control frame', async () => {
+  for (const reason of ['r'.repeat(500), '日本語'.repeat(60), '🎉'.repeat(70)]) {
+    const bytes = closeFrame(4009, reason);
+    assert.ok(bytes.length - 2 <= 125, `payload of ${bytes.length - 2} bytes`);
+    assert.equal(bytes[1], bytes.length - 2);
+    assert.deepEqual(await receiveClose(bytes), { code: 4009, reason: fitCloseReason(reason) });
+  }
+});
+
+test('a close frame for 1005 (no code given) has an empty body, which a client reads as 1005', async () => {
+  const bytes = closeFrame(NO_STATUS, 'ignored');
+  assert.deepEqual([...bytes], [0x88, 0]);
+  assert.deepEqual(await receiveClose(bytes), { code: 1005, reason: '' });
+});
+
+test('a pong carries the ping payload unchanged, unmasked with FIN set', async () => {
+  for (const payload of [Buffer.alloc(0), Buffer.from('are you there'), Buffer.from(Array.from({ length: 125 }, (_, i) => (i * 37) & 0xff))]) {
+    const bytes = pongFrame(payload);
+    assert.equal(bytes[0], 0x8a);
+    assert.equal(bytes[1], payload.length);
+    assert.deepEqual(await receivePong(bytes), payload);
   }
 });
