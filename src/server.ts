@@ -226,7 +226,7 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       await debugConsole.close();
       frontDoor?.close();
       directWebsockets?.close();
-      await websockets.close();
+      const websocketsClosed = websockets.close();
       httpFallback?.close();
       // Their departures (vacated channels, members leaving) belong in the last webhooks.
       await until(() => connections.count() === 0, deadline);
@@ -234,7 +234,11 @@ export function createHerald(settings: Settings, options: HeraldOptions = {}): H
       const idleTimer = setInterval(() => http.closeIdleConnections(), 50);
       await settledOrDeadline(stoppedListening, deadline);
       clearInterval(idleTimer);
+      // Past the deadline, clients that have not answered their close frame are cut.
+      directWebsockets?.destroyAll();
+      websockets.terminateAll();
       http.closeAllConnections();
+      await websocketsClosed;
       await stoppedListening;
       await metricsStopped;
       await webhooks.close(deadline);

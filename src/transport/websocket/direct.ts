@@ -138,6 +138,10 @@ class DirectWebSocket implements Transport, FrameReaderSink {
     this.early = null;
   }
 
+  destroy(): void {
+    this.socket.destroy();
+  }
+
   socketClosed(): void {
     this.state = CLOSED;
     this.reader.stop();
@@ -236,5 +240,10 @@ export class DirectWebSocketServer {
   /** Tells every client the server is going away (4200); their sockets end as they answer, or at the closing timeout. */
   close(): void {
     for (const transport of this.open) transport.close(SocketErrors.serverShuttingDown.code, 'Server shutting down');
+  }
+
+  /** Cuts the clients still there (the shutdown deadline has passed). */
+  destroyAll(): void {
+    for (const transport of this.open) transport.destroy();
   }
 }

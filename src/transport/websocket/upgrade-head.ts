@@ -36,9 +36,9 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const HTTP_VERSION = ' HTTP/1.1';
 /** What the request target may hold: visible ASCII, no spaces. */
 const TARGET = /^[!-~]*$/;
-/** Control characters other than tab: no header value read here may hold one. */
+/** Control characters other than tab, CR and LF (line ends are checked line by line): a head holding one is refused by Node's parser too. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -50,6 +50,7 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
   if (end > MAX_HEAD_BYTES) return 'elsewhere';
   // Read as latin1: one character per byte, so that no byte is lost or merged before the checks.
   const text = bytes.toString('latin1', 0, end);
+  if (CONTROL.test(text)) return 'elsewhere';
   let lineEnd = lineEndAt(text, 0);
   if (lineEnd < 0) return 'elsewhere';
   if (!text.endsWith(HTTP_VERSION, lineEnd)) return 'elsewhere';
@@ -111,7 +112,6 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
         return 'elsewhere';
     }
   }
-  if ((origin !== undefined && CONTROL.test(origin)) || (forwardedFor !== undefined && CONTROL.test(forwardedFor))) return 'elsewhere';
   if (!host || upgrade?.toLowerCase() !== 'websocket' || version !== '13' || key === undefined || !WEBSOCKET_KEY.test(key)) return 'elsewhere';
   if (!connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade')) return 'elsewhere';
   return { target, key, origin, forwardedFor, length: end + HEAD_END.length };

@@ -157,8 +157,14 @@ export class WebSocketTransportServer {
     reportSlowConsumer(this.log, this.activity, conn, bufferedBytes, limit);
   };
 
+  /** Tells every client the server is going away (4200); resolves once all of them are gone. */
   async close(): Promise<void> {
     for (const ws of this.wss.clients) ws.close(SocketErrors.serverShuttingDown.code, 'Server shutting down');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  /** Cuts the clients still there (the shutdown deadline has passed). */
+  terminateAll(): void {
+    for (const ws of this.wss.clients) ws.terminate();
   }
 }
