@@ -16,7 +16,7 @@ export interface BenchOptions {
   readonly app: AppCredentials;
   readonly clients: number;
   readonly payloadBytes: number;
-  readonly connect: { connections: number };
+  readonly connect: { connections: number; warmUp: number };
   readonly fanout: { subscribers: number; messages: number; rate: number; saturationRate: number; saturationSeconds: number };
   readonly publish: { concurrency: number; seconds: number; subscribers: number };
   readonly channels: { channels: number; rate: number; seconds: number };
@@ -53,6 +53,9 @@ and one JSON line per scenario.
   --clients N              client processes (default 2)
   --payload-bytes N        event payload size (default 100)
   --connections N          connect: connections to open (default 10000)
+  --warm-up N              connect: connections opened and closed before measuring, in rounds of at
+                           most --connections (default 1000: a server just started; 20000 and more:
+                           one that has run for a while, its code compiled and its heap grown)
   --subscribers N          fanout: subscribers on one channel (default 5000)
   --messages N             fanout: messages at --rate (default 100)
   --rate N                 fanout: messages per second (default 10)
@@ -111,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       clients: { type: 'string' },
       'payload-bytes': { type: 'string' },
       connections: { type: 'string' },
+      'warm-up': { type: 'string' },
       subscribers: { type: 'string' },
       messages: { type: 'string' },
       rate: { type: 'string' },
@@ -178,7 +182,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     app: { id: values['app-id'] ?? 'bench-app', key: values.key ?? 'bench-key', secret: values.secret ?? 'bench-secret' },
     clients: int('clients', values.clients, 2),
     payloadBytes: int('payload-bytes', values['payload-bytes'], 100, 40),
-    connect: { connections: int('connections', values.connections, 10_000) },
+    connect: { connections: int('connections', values.connections, 10_000), warmUp: int('warm-up', values['warm-up'], 1000, 0) },
     fanout: {
       subscribers: int('subscribers', values.subscribers, 5000),
       messages: int('messages', values.messages, 100),

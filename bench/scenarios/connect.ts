@@ -4,8 +4,6 @@ import { ClientPool, shares } from '../lib/client-pool.js';
 import { LatencyHistogram } from '../lib/histogram.js';
 import { perUnitMicros, round, startWindow, type ScenarioContext, type ScenarioResult } from './common.js';
 
-const WARM_UP_CONNECTIONS = 1000;
-
 export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = ctx.options.connect.connections;
   const pool = await ClientPool.start(Math.max(ctx.options.clients, Math.ceil(n / 9000)));
@@ -16,10 +14,14 @@ export async function connectScenario(ctx: ScenarioContext): Promise<ScenarioRes
     // Memory is measured from the cold server, so that what the warm-up leaves behind counts against Herald.
     const idleRss = ctx.server.resources()?.rssBytes ?? null;
     // Warm-up, unmeasured: a server that has run for a while has its
-    // connection path compiled and its heap grown; the figures are of that.
-    const warmUp = shares(Math.min(WARM_UP_CONNECTIONS, n), pool.size);
-    await pool.all('connect', (c) => ({ url, sourceAddresses: c.sourceAddresses, count: warmUp[c.index] ?? 0, concurrency: 100, timeoutMs: 30_000 }));
-    await pool.all('close', () => ({}));
+    // connection path compiled and its heap grown. The default, a thousand
+    // connections, is a server just started (a deploy's reconnect storm);
+    // --warm-up 20000 one that has served for a while.
+    for (let left = ctx.options.connect.warmUp; left > 0; left -= n) {
+      const warmUp = shares(Math.min(left, n), pool.size);
+      await pool.all('connect', (c) => ({ url, sourceAddresses: c.sourceAddresses, count: warmUp[c.index] ?? 0, concurrency: 100, timeoutMs: 30_000 }));
+      await pool.all('close', () => ({}));
+    }
     await settle();
     const end = startWindow(ctx.server, pool);
     const perClient = shares(n, pool.size);
