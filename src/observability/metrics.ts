@@ -26,10 +26,13 @@ export class HeraldMetrics {
   readonly webhookDeliveries: Counter;
   /** Requests or events refused because an app was over a limit. */
   readonly rateLimitRejections: Counter<'action'>;
-  private readonly connections: Gauge<'transport'>;
-  private readonly connectionsOpened: Counter<'transport'>;
+  private readonly counts = {
+    open: byTransport(() => 0),
+    opened: byTransport(() => 0),
+    apiEvents: 0,
+    clientEvents: 0,
+  };
   private readonly subscriptions: Gauge;
-  private readonly events: Counter<'source'>;
   private readonly slowConsumersCut: Counter<'transport'>;
   private readonly connectionsRefused: Counter<'code'>;
   private queueDepth: QueueDepthProbe = async () => 0;
@@ -38,10 +41,40 @@ export class HeraldMetrics {
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_' });
-    this.connections = new Gauge({ name: 'herald_connections', help: 'Open client connections, by transport', labelNames: ['transport'], registers });
-    this.connectionsOpened = new Counter({ name: 'herald_connections_opened_total', help: 'Client connections admitted, by transport', labelNames: ['transport'], registers });
+    // Bumped for every connection and every event: plain numbers here, turned into series when scraped
+    // (a labelled prom-client call hashes its labels each time, which the connect path would pay).
+    const counts = this.counts;
+    new Gauge({
+      name: 'herald_connections',
+      help: 'Open client connections, by transport',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        for (const transport of TRANSPORTS) this.set({ transport }, counts.open[transport]);
+      },
+    });
+    new Counter({
+      name: 'herald_connections_opened_total',
+      help: 'Client connections admitted, by transport',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.reset();
+        for (const transport of TRANSPORTS) this.inc({ transport }, counts.opened[transport]);
+      },
+    });
     this.subscriptions = new Gauge({ name: 'herald_subscriptions', help: 'Channel subscriptions of the connections on this node', registers });
-    this.events = new Counter({ name: 'herald_events_total', help: 'Events published, by source (api: HTTP API, client: client events)', labelNames: ['source'], registers });
+    new Counter({
+      name: 'herald_events_total',
+      help: 'Events published, by source (api: HTTP API, client: client events)',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ source: 'api' }, counts.apiEvents);
+        this.inc({ source: 'client' }, counts.clientEvents);
+      },
+    });
     this.slowConsumersCut = new Counter({
       name: 'herald_slow_consumers_cut_total',
       help: 'Clients closed (4100) for not reading their messages, by transport',
@@ -118,26 +151,27 @@ export class HeraldMetrics {
       labelNames: ['action'],
       registers,
     });
-    for (const transport of ['ws', 'xhr_streaming', 'xhr_polling'] satisfies TransportKind[]) this.connections.set({ transport }, 0);
   }
 
   /** Counts what the activity feed reports; returns a function that stops it. */
   watch(activity: DomainEvents): () => void {
-    // Every connection and every event passes here: the labelled series are looked up once, not hashed at each call.
-    const open = byTransport((transport) => this.connections.labels({ transport }));
-    const opened = byTransport((transport) => this.connectionsOpened.labels({ transport }));
-    const apiEvents = this.events.labels({ source: 'api' });
-    const clientEvents = this.events.labels({ source: 'client' });
+    const counts = this.counts;
     const stops = [
       activity.on('connection_opened', ({ transport }) => {
-        open[transport].inc();
-        opened[transport].inc();
+        counts.open[transport]++;
+        counts.opened[transport]++;
       }),
-      activity.on('connection_closed', ({ transport }) => open[transport].dec()),
+      activity.on('connection_closed', ({ transport }) => {
+        counts.open[transport]--;
+      }),
       activity.on('subscribed', () => this.subscriptions.inc()),
       activity.on('unsubscribed', () => this.subscriptions.dec()),
-      activity.on('api_event', () => apiEvents.inc()),
-      activity.on('client_event', () => clientEvents.inc()),
+      activity.on('api_event', () => {
+        counts.apiEvents++;
+      }),
+      activity.on('client_event', () => {
+        counts.clientEvents++;
+      }),
       activity.on('rate_limited', ({ action }) => this.rateLimitRejections.inc({ action })),
       activity.on('client_event_rate_limited', () => this.rateLimitRejections.inc({ action: 'client_event' })),
       // 4004: the app is over its connection quota.
@@ -207,6 +241,8 @@ export function apiRoute(pathname: string): string {
   if (first === 'users' && parts.length === 5 && last === 'terminate_connections') return '/apps/:appId/users/:userId/terminate_connections';
   return 'other';
 }
+
+const TRANSPORTS: readonly TransportKind[] = ['ws', 'xhr_streaming', 'xhr_polling'];
 
 function byTransport<T>(make: (transport: TransportKind) => T): Record<TransportKind, T> {
   return { ws: make('ws'), xhr_streaming: make('xhr_streaming'), xhr_polling: make('xhr_polling') };
