@@ -92,8 +92,7 @@ class DirectWebSocket implements Transport, FrameReaderSink {
     this.state = CLOSING;
     this.write(closeFrame(code, reason));
     // The client answers with its close frame; then the socket ends. One that does not answer is not waited for long.
-    this.closingTimer = setTimeout(destroyCarried, CLOSING_TIMEOUT_MS, this.socket);
-    this.closingTimer.unref();
+    this.destroyLater();
   }
 
   // Frames read from the socket (FrameReaderSink).
@@ -114,6 +113,8 @@ class DirectWebSocket implements Transport, FrameReaderSink {
     if (this.state === OPEN) {
       this.state = CLOSING;
       this.write(closeFrame(code, reason));
+      // Its side of the TCP connection is the client's to end; one that does not is not waited for long.
+      this.destroyLater();
     }
     this.socket.end();
   }
@@ -147,6 +148,11 @@ class DirectWebSocket implements Transport, FrameReaderSink {
     this.reader.stop();
     if (this.closingTimer) clearTimeout(this.closingTimer);
     this.server.forget(this);
+  }
+
+  private destroyLater(): void {
+    this.closingTimer = setTimeout(destroyCarried, CLOSING_TIMEOUT_MS, this.socket);
+    this.closingTimer.unref();
   }
 
   private write(bytes: Buffer): void {
