@@ -17,9 +17,9 @@ import { SLOW_CONSUMER_GRACE_MS } from '../../src/transport/websocket/socket-wri
 import { APP, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
 import { PUSHER_JS_QUERY } from '../helpers/raw-socket.js';
 import { connected, nextEvent, sleep, subscribed, waitFor, WAIT_MS, withTimeout } from '../helpers/wait.js';
+import { clientFrame as frameOf, closePayload, OP } from '../helpers/websocket-frames.js';
 
 const MAX_FRAME_BYTES = 4096;
-const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 
 // ---------------------------------------------------------------------------
 // A WebSocket client on a bare TCP socket: it writes exactly the bytes a test
@@ -51,28 +51,7 @@ const acceptFor = (key: string) => createHash('sha1').update(`${key}258EAFA5-E91
 
 /** A client frame: masked unless said otherwise. */
 function clientFrame(opcode: number, payload: Buffer | string = Buffer.alloc(0), options: { mask?: boolean; fin?: boolean } = {}): Buffer {
-  const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const masked = options.mask ?? true;
-  const header: number[] = [((options.fin ?? true) ? 0x80 : 0) | opcode];
-  const maskBit = masked ? 0x80 : 0;
-  if (body.length < 126) header.push(maskBit | body.length);
-  else if (body.length < 0x10000) header.push(maskBit | 126, body.length >> 8, body.length & 0xff);
-  else {
-    const big = Buffer.alloc(8);
-    big.writeBigUInt64BE(BigInt(body.length));
-    header.push(maskBit | 127, ...big);
-  }
-  if (!masked) return Buffer.concat([Buffer.from(header), body]);
-  const key = randomBytes(4);
-  const out = Buffer.from(body);
-  for (let i = 0; i < out.length; i++) out[i] = out[i]! ^ key[i & 3]!;
-  return Buffer.concat([Buffer.from(header), key, out]);
-}
-
-function closePayload(code: number, reason: string): Buffer {
-  const head = Buffer.alloc(2);
-  head.writeUInt16BE(code);
-  return Buffer.concat([head, Buffer.from(reason)]);
+  return frameOf({ opcode, payload, ...options });
 }
 
 function closeOf(frame: ServerFrame): { code: number; reason: string } {

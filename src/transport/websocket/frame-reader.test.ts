@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import * as ws from 'ws';
+import { clientFrame, OP, WsReceiver, WsSender, type FrameShape } from '../../../test/helpers/websocket-frames.js';
 import { FrameReader, type FrameReaderSink } from './frame-reader.js';
 
-// ws exports its frame parser and writer at runtime; its published types leave them out.
-interface FrameReceiver {
-  on(event: 'message', cb: (data: Buffer, isBinary: boolean) => void): void;
-  on(event: 'conclude', cb: (code: number, reason: Buffer) => void): void;
-  on(event: 'ping' | 'pong', cb: (data: Buffer) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  write(chunk: Buffer): void;
-}
-interface FrameSender {
-  send(data: Buffer | string, options: { binary?: boolean; fin?: boolean; mask?: boolean; compress?: boolean }, cb?: () => void): void;
-  ping(data: Buffer, mask: boolean, cb?: () => void): void;
-}
-const { Receiver, Sender } = ws as unknown as {
-  Receiver: new (options: { isServer: boolean; maxPayload: number }) => FrameReceiver;
-  Sender: new (socket: { write(chunk: Buffer): boolean; cork(): void; uncork(): void }) => FrameSender;
-};
-
 /** The bytes `ws`'s own client-side writer produces (masked), for what `use` sends. */
-function wsClientBytes(use: (sender: FrameSender) => void): Buffer {
+function wsClientBytes(use: (sender: WsSender) => void): Buffer {
   const chunks: Buffer[] = [];
-  const sender = new Sender({
+  const sender = new WsSender({
     write: (chunk: Buffer) => {
       chunks.push(Buffer.from(chunk));
       return true;
@@ -37,44 +19,7 @@ function wsClientBytes(use: (sender: FrameSender) => void): Buffer {
   return Buffer.concat(chunks);
 }
 
-const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
-
-interface FrameShape {
-  readonly opcode: number;
-  readonly payload?: Buffer | string;
-  /** FIN bit; true unless said. */
-  readonly fin?: boolean;
-  /** Masked as a client must; true unless said. */
-  readonly mask?: boolean;
-  /** The RSV1–3 bits (0–7). */
-  readonly rsv?: number;
-  /** Force the 16-bit (126) or 64-bit (127) length form even for short payloads. */
-  readonly lengthForm?: 7 | 16 | 64;
-}
-
-/** A client frame, built by hand so that every field can be wrong. */
-function frame(shape: FrameShape): Buffer {
-  const payload = typeof shape.payload === 'string' ? Buffer.from(shape.payload) : (shape.payload ?? Buffer.alloc(0));
-  const masked = shape.mask ?? true;
-  const length = payload.length;
-  const form = shape.lengthForm ?? (length < 126 ? 7 : length < 0x10000 ? 16 : 64);
-  const header: number[] = [((shape.fin ?? true) ? 0x80 : 0) | ((shape.rsv ?? 0) << 4) | shape.opcode];
-  const maskBit = masked ? 0x80 : 0;
-  if (form === 7) {
-    header.push(maskBit | length);
-  } else if (form === 16) {
-    header.push(maskBit | 126, length >> 8, length & 0xff);
-  } else {
-    const big = Buffer.alloc(8);
-    big.writeBigUInt64BE(BigInt(length));
-    header.push(maskBit | 127, ...big);
-  }
-  if (!masked) return Buffer.concat([Buffer.from(header), payload]);
-  const key = randomBytes(4);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] = body[i]! ^ key[i & 3]!;
-  return Buffer.concat([Buffer.from(header), key, body]);
-}
+const frame = clientFrame;
 
 const text = (payload: string | Buffer, more: Partial<FrameShape> = {}) => frame({ opcode: OP.text, payload, ...more });
 
@@ -498,7 +443,7 @@ describe('FrameReader agrees with ws', () => {
   /** What `ws`'s own server-side receiver makes of the same bytes, in the reader's terms. */
   async function readByWs(bytes: Buffer, maxMessageBytes: number): Promise<Event[]> {
     const events: Event[] = [];
-    const receiver = new Receiver({ isServer: true, maxPayload: maxMessageBytes });
+    const receiver = new WsReceiver({ isServer: true, maxPayload: maxMessageBytes });
     receiver.on('message', (data) => events.push({ kind: 'message', text: data.toString() }));
     receiver.on('ping', (data) => events.push({ kind: 'ping', payload: data.toString('hex') }));
     receiver.on('conclude', (code, reason) => events.push({ kind: 'close', code, reason: reason.toString() }));

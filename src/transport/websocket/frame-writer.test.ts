@@ -1,28 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import * as ws from 'ws';
+import { WsReceiver, WsSender } from '../../../test/helpers/websocket-frames.js';
 import { closeFrame, fitCloseReason, MAX_CLOSE_REASON_BYTES, NO_STATUS, pongFrame, textFrame } from './frame-writer.js';
-
-// ws exports its frame parser and writer at runtime; its published types leave them out.
-interface FrameReceiver {
-  on(event: 'message', cb: (data: Buffer, isBinary: boolean) => void): void;
-  on(event: 'conclude', cb: (code: number, reason: Buffer) => void): void;
-  on(event: 'ping' | 'pong', cb: (data: Buffer) => void): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  write(chunk: Buffer): void;
-}
-interface FrameSender {
-  close(code: number, reason: string, mask: boolean, cb: () => void): void;
-}
-const { Receiver, Sender } = ws as unknown as {
-  Receiver: new (options: { isServer: boolean }) => FrameReceiver;
-  Sender: new (socket: { write(): void; cork(): void; uncork(): void }) => FrameSender;
-};
 
 /** Parses frames with the `ws` library's own receiver, as a client would. */
 function receive(bytes: Buffer): Promise<{ text: string; isBinary: boolean }> {
   return new Promise((resolve, reject) => {
-    const receiver = new Receiver({ isServer: false });
+    const receiver = new WsReceiver({ isServer: false });
     receiver.on('message', (data: Buffer, isBinary: boolean) => resolve({ text: data.toString(), isBinary }));
     receiver.on('error', reject);
     receiver.write(bytes);
@@ -32,7 +16,7 @@ function receive(bytes: Buffer): Promise<{ text: string; isBinary: boolean }> {
 /** A close frame as a WebSocket client reads it: the code and reason `ws` reports. */
 function receiveClose(bytes: Buffer): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
-    const receiver = new Receiver({ isServer: false });
+    const receiver = new WsReceiver({ isServer: false });
     receiver.on('conclude', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() }));
     receiver.on('error', reject);
     receiver.write(bytes);
@@ -42,7 +26,7 @@ function receiveClose(bytes: Buffer): Promise<{ code: number; reason: string }> 
 /** A pong as a WebSocket client reads it: its payload. */
 function receivePong(bytes: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const receiver = new Receiver({ isServer: false });
+    const receiver = new WsReceiver({ isServer: false });
     receiver.on('pong', (data: Buffer) => resolve(Buffer.from(data)));
     receiver.on('error', reject);
     receiver.write(bytes);
@@ -91,7 +75,7 @@ test('a longer close reason is cut to 123 UTF-8 bytes on a character boundary, m
 });
 
 test('ws accepts every fitted reason in a close frame', () => {
-  const sender = new Sender({ write() {}, cork() {}, uncork() {} });
+  const sender = new WsSender({ write: () => true, cork() {}, uncork() {} });
   for (const reason of ['x'.repeat(500), '日本語'.repeat(50), '🎉'.repeat(80)]) {
     assert.doesNotThrow(() => sender.close(4007, fitCloseReason(reason), false, () => {}));
   }
