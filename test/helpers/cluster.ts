@@ -1,8 +1,6 @@
 // Herald nodes sharing one Redis, in this process or as child processes
 // (needed to SIGKILL one), with real clients pointed at each.
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import net from 'node:net';
 import type { TestContext } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import { isClusterUrl, parseClusterUrl } from '../../src/adapter/redis/connection.js';
@@ -12,6 +10,7 @@ import { startHeraldProcess } from './herald-process.js';
 import { rid } from './ids.js';
 import { localClient, type PusherJS, type PusherJSOptions } from './pusher-js.js';
 import { sdkClient } from './sdk.js';
+import { TcpRelay } from './tcp-relay.js';
 
 export const REDIS_URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Short heartbeats so that failure tests stay quick; the bound is timeout + one heartbeat. */
@@ -167,50 +166,27 @@ function handle(port: number): Omit<NodeHandle, 'close'> {
  * can lose Redis without touching the Redis other tests share.
  */
 export class RedisRelay {
-  private readonly server = net.createServer((socket) => this.relay(socket));
-  private readonly sockets = new Set<net.Socket>();
-  private open = true;
+  private readonly relay: TcpRelay;
 
-  constructor(private readonly target = new URL(REDIS_URL)) {}
+  constructor(target = new URL(REDIS_URL)) {
+    this.relay = new TcpRelay(Number(target.port || 6379), target.hostname);
+  }
 
   async listen(): Promise<string> {
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    return `redis://127.0.0.1:${(this.server.address() as net.AddressInfo).port}`;
+    return `redis://127.0.0.1:${await this.relay.listen()}`;
   }
 
   /** Drops every relayed connection and refuses new ones, as a Redis outage would. */
   cut(): void {
-    this.open = false;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
+    this.relay.cut();
   }
 
   restore(): void {
-    this.open = true;
+    this.relay.restore();
   }
 
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise((resolve) => this.server.close(resolve));
-  }
-
-  private relay(client: net.Socket): void {
-    if (!this.open) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(Number(this.target.port || 6379), this.target.hostname);
-    this.sockets.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream).pipe(client);
+  close(): Promise<void> {
+    return this.relay.close();
   }
 }
 

@@ -10,7 +10,10 @@ export class TcpRelay {
   private open = true;
   port = 0;
 
-  constructor(private readonly targetPort: number) {}
+  constructor(
+    private readonly targetPort: number,
+    private readonly targetHost = '127.0.0.1',
+  ) {}
 
   async listen(): Promise<number> {
     this.server.listen(0, '127.0.0.1');
@@ -40,7 +43,7 @@ export class TcpRelay {
       client.destroy();
       return;
     }
-    const upstream = net.connect(this.targetPort, '127.0.0.1');
+    const upstream = net.connect(this.targetPort, this.targetHost);
     this.sockets.add(client).add(upstream);
     const drop = () => {
       client.destroy();
