@@ -90,17 +90,31 @@ async function main(): Promise<void> {
         .catch(showError);
     },
   });
-  echo
+  const channel = echo
     .channel(ORDERS_CHANNEL)
     .listen('.order.created', upsert)
     .listen('.order.updated', upsert);
 
+  // Real-time means this connection hears the channel: connected is not enough,
+  // an order published before Herald confirmed the subscription would not come.
+  let status = 'connecting';
+  let listening = false;
   let everConnected = false;
-  echo.connector.onConnectionChange((status) => {
-    const realtime = status === 'connected';
-    everConnected ||= realtime;
+  const showMode = () => {
+    const realtime = status === 'connected' && listening;
     mode.textContent = realtime ? 'Real-time' : everConnected || status !== 'connecting' ? 'Offline, will catch up' : 'Connecting…';
     mode.dataset.state = realtime ? 'on' : 'off';
+  };
+  channel.subscribed(() => {
+    listening = true;
+    showMode();
+  });
+  echo.connector.onConnectionChange((next) => {
+    status = next;
+    everConnected ||= next === 'connected';
+    // A new connection subscribes again: until Herald confirms it, events can be missed.
+    if (next !== 'connected') listening = false;
+    showMode();
   });
 }
 
