@@ -14,6 +14,14 @@ export interface Transport {
   close(code: number, reason: string): void;
 }
 
+/**
+ * Frames a client may send while its app is still being looked up. A client
+ * sends none before \`pusher:connection_established\`; the bound keeps one
+ * that floods meanwhile (a slow app store makes that window longer) from
+ * queueing without end.
+ */
+export const MAX_FRAMES_BEFORE_ADMISSION = 100;
+
 /** What a transport knows when a client asks to connect. */
 export interface ConnectRequest {
   /** The `{key}` in `/app/{key}`, or null when the path did not match. */

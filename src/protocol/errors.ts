@@ -71,6 +71,7 @@ export function quoted(input: string, maxChars = 60): string {
 export const CloseCodes = {
   normal: 1000,
   goingAway: 1001,
+  policyViolation: 1008,
   messageTooBig: 1009,
   serverError: 1011,
 } as const;

@@ -4,6 +4,7 @@ import { readBody } from '../http/body.js';
 import type { TrustedProxies } from '../http/client-address.js';
 import { sendJson, type JsonAnswerTarget } from '../http/json.js';
 import type { Gateway } from '../connection/gateway.js';
+import { MAX_FRAMES_BEFORE_ADMISSION } from '../connection/transport.js';
 import type { DomainEvents } from '../events/domain-events.js';
 import type { Logger } from '../logging/logger.js';
 import { CloseCodes, HttpError, SocketError, SocketErrors } from '../protocol/errors.js';
@@ -26,8 +27,6 @@ type SessionAnswer = SessionResponse & JsonAnswerTarget & Pick<ForwardedReply, '
 /** How long an ended session's close frame is kept for a client that comes back, and for how many sessions. */
 const ENDED_SESSION_MEMORY_MS = 60_000;
 const ENDED_SESSIONS_REMEMBERED = 10_000;
-/** Frames a client may post while it is still being admitted (it normally posts none). */
-const MAX_EARLY_FRAMES = 100;
 
 const RECEIVE_HEADERS = {
   'content-type': 'application/javascript; charset=UTF-8',
@@ -282,7 +281,7 @@ export class HttpFallbackTransportServer {
       fail(res, new HttpError('notFound', 'Unknown or expired session: reconnect to open a new one'));
       return;
     }
-    if (!session.conn && session.early.length + frames.length > MAX_EARLY_FRAMES) {
+    if (!session.conn && session.early.length + frames.length > MAX_FRAMES_BEFORE_ADMISSION) {
       post.refused();
       fail(res, new HttpError('tooManyRequests', 'Too many messages before the connection was established'));
       return;

@@ -12,6 +12,7 @@ import { Agent } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import WebSocket from 'ws';
+import { MAX_FRAMES_BEFORE_ADMISSION } from '../../src/connection/transport.js';
 import { HEAD_WAIT_MS } from '../../src/transport/websocket/front-door.js';
 import { SLOW_CONSUMER_GRACE_MS } from '../../src/transport/websocket/socket-writes.js';
 import { APP, serverClosed, signedClient, startHerald, type RunningHerald } from '../helpers/herald.js';
@@ -369,6 +370,26 @@ describe('the direct WebSocket engine (default), byte for byte', () => {
       .filter((f) => f.event === 'pusher_internal:subscription_succeeded')
       .map((f) => f.channel);
     assert.ok(!channels.includes('after-violation'), JSON.stringify(channels));
+  });
+
+  test(`up to ${MAX_FRAMES_BEFORE_ADMISSION} messages in the same write as the head are all answered once the app is known`, async (t) => {
+    const client = await tcpClient(h.port, t);
+    const ping = clientFrame(OP.text, JSON.stringify({ event: 'pusher:ping', data: {} }));
+    client.write(Buffer.concat([Buffer.from(upgradeHead()), ...Array.from({ length: MAX_FRAMES_BEFORE_ADMISSION }, () => ping)]));
+    for (let i = 0; i < MAX_FRAMES_BEFORE_ADMISSION; i++) await client.nextEvent('pusher:pong');
+    assert.equal(client.frames.filter((f) => f.opcode === OP.close).length, 0);
+  });
+
+  test('one message more than that before the app is known: close 1008, and nothing of what it sent is answered', async (t) => {
+    const client = await tcpClient(h.port, t);
+    const ping = clientFrame(OP.text, JSON.stringify({ event: 'pusher:ping', data: {} }));
+    client.write(Buffer.concat([Buffer.from(upgradeHead()), ...Array.from({ length: MAX_FRAMES_BEFORE_ADMISSION + 1 }, () => ping)]));
+    const close = closeOf(await client.next((f) => f.opcode === OP.close, 'the close frame'));
+    assert.equal(close.code, 1008);
+    assert.match(close.reason, /before the connection was established/);
+    await client.endedByServer();
+    const events = client.frames.filter((f) => f.opcode === OP.text).map((f) => (JSON.parse(f.payload.toString()) as { event: string }).event);
+    assert.ok(!events.includes('pusher:pong'), JSON.stringify(events));
   });
 
   test('a client that half-closes its side without a close frame: the server ends its side and the connection leaves', async (t) => {

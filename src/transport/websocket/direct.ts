@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { Connection } from '../../connection/connection.js';
 import type { Gateway } from '../../connection/gateway.js';
-import type { Transport } from '../../connection/transport.js';
+import { MAX_FRAMES_BEFORE_ADMISSION, type Transport } from '../../connection/transport.js';
 import type { DomainEvents } from '../../events/domain-events.js';
 import type { TrustedProxies } from '../../http/client-address.js';
 import type { Logger } from '../../logging/logger.js';
@@ -51,6 +51,8 @@ function onClose(this: CarrierSocket): void {
 function onError(this: CarrierSocket, err: Error): void {
   this[CARRIED]?.server.socketError(err);
 }
+
+const TOO_MANY_EARLY_FRAMES = `more than ${MAX_FRAMES_BEFORE_ADMISSION} messages before the connection was established`;
 
 class DirectWebSocket implements Transport, FrameReaderSink {
   readonly kind = 'ws' as const;
@@ -100,7 +102,7 @@ class DirectWebSocket implements Transport, FrameReaderSink {
   message(text: string): void {
     if (this.state !== OPEN) return;
     if (this.connection) this.server.gateway.receive(this.connection, text);
-    else if (this.deciding) (this.early ??= []).push(text);
+    else if (this.deciding) this.keepEarly(text);
   }
 
   ping(payload: Buffer): void {
@@ -148,6 +150,12 @@ class DirectWebSocket implements Transport, FrameReaderSink {
     this.reader.stop();
     if (this.closingTimer) clearTimeout(this.closingTimer);
     this.server.forget(this);
+  }
+
+  private keepEarly(text: string): void {
+    const early = (this.early ??= []);
+    if (early.length < MAX_FRAMES_BEFORE_ADMISSION) early.push(text);
+    else this.violation(CloseCodes.policyViolation, TOO_MANY_EARLY_FRAMES);
   }
 
   private destroyLater(): void {

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Connection } from '../../connection/connection.js';
 import type { Gateway } from '../../connection/gateway.js';
-import type { Transport } from '../../connection/transport.js';
+import { MAX_FRAMES_BEFORE_ADMISSION, type Transport } from '../../connection/transport.js';
 import type { DomainEvents } from '../../events/domain-events.js';
 import type { TrustedProxies } from '../../http/client-address.js';
 import type { Logger } from '../../logging/logger.js';
@@ -129,7 +129,8 @@ export class WebSocketTransportServer {
     const early: string[] = [];
     ws.on('message', (data: Buffer) => {
       if (conn) this.gateway.receive(conn, data.toString());
-      else early.push(data.toString());
+      else if (early.length < MAX_FRAMES_BEFORE_ADMISSION) early.push(data.toString());
+      else ws.close(CloseCodes.policyViolation, `more than ${MAX_FRAMES_BEFORE_ADMISSION} messages before the connection was established`);
     });
     try {
       conn = await this.gateway.open(transport, connectRequest(req.url ?? '/', req.headers.origin));
