@@ -35,12 +35,30 @@ export function joinOnline(echo: AppEcho): void {
   echo.join('online');
 }
 
-/** Keeps a connection pill up to date: green while connected. */
+/**
+ * Keeps a connection pill up to date: green once connected and every channel
+ * the page subscribed to has had its answer, so that what is published from
+ * then on shows. Connected alone is not enough: pusher-js subscribes only
+ * after it is connected, and an event published before Herald confirmed a
+ * subscription does not reach it.
+ */
 export function showConnection(echo: AppEcho, pill: HTMLElement, labels: { on: string; off: string } = { on: 'Live', off: 'Offline' }): void {
-  const render = (status: string) => {
-    const on = status === 'connected';
+  const pusher = echo.connector.pusher;
+  const watched = new WeakSet<object>();
+  const render = () => {
+    const channels = pusher.allChannels();
+    // A subscription refused by the app's auth endpoint sends no frame: its error is heard on the channel.
+    for (const channel of channels) {
+      if (watched.has(channel)) continue;
+      watched.add(channel);
+      channel.bind('pusher:subscription_error', render);
+    }
+    const on = pusher.connection.state === 'connected' && channels.every((channel) => !channel.subscriptionPending);
     pill.textContent = on ? labels.on : labels.off;
     pill.dataset.state = on ? 'on' : 'off';
   };
-  echo.connector.onConnectionChange(render);
+  // pusher-js subscribes in the same turn as it reports the new state, after it: look once it has.
+  echo.connector.onConnectionChange(() => setTimeout(render));
+  // Every answer to a subscription arrives as a message, handled by pusher-js before this listener.
+  pusher.connection.bind('message', render);
 }
