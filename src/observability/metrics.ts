@@ -89,16 +89,7 @@ export class HeraldMetrics {
       registers,
     });
     const traffic = this.traffic;
-    const fromTraffic = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+    const fromTraffic = (name: string, help: string, read: () => number) => readAtScrape(this.registry, name, help, read);
     fromTraffic('herald_messages_received_total', 'Frames received from clients', () => traffic.messagesIn);
     fromTraffic('herald_bytes_received_total', 'Bytes of the frames received from clients', () => traffic.bytesIn);
     fromTraffic('herald_messages_sent_total', 'Frames sent to clients (a broadcast counts once per receiving client)', () => traffic.messagesOut);
@@ -187,16 +178,7 @@ export class HeraldMetrics {
   /** Exposes what the adapter sends to and hears from the other nodes (all zero on one node). */
   countPubSub(traffic: PubSubTraffic): void {
     const registers = [this.registry];
-    const counter = (name: string, help: string, read: () => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(read());
-        },
-      });
+    const counter = (name: string, help: string, read: () => number) => readAtScrape(this.registry, name, help, read);
     counter('herald_adapter_messages_received_total', 'Pub/sub messages this node heard from the cluster (a batch of one turn counts once)', () => traffic.messagesIn);
     counter('herald_adapter_bytes_received_total', 'Bytes of the pub/sub messages this node heard', () => traffic.bytesIn);
     counter('herald_adapter_broadcasts_received_total', 'Channel events inside the pub/sub messages this node heard (its own included)', () => traffic.broadcastsIn);
@@ -240,6 +222,19 @@ export function apiRoute(pathname: string): string {
   if (first === 'channels' && parts.length === 5 && last === 'users') return '/apps/:appId/channels/:channelName/users';
   if (first === 'users' && parts.length === 5 && last === 'terminate_connections') return '/apps/:appId/users/:userId/terminate_connections';
   return 'other';
+}
+
+/** A counter whose value is a plain number kept elsewhere, read when scraped. */
+function readAtScrape(registry: Registry, name: string, help: string, read: () => number): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }
 
 const TRANSPORTS: readonly TransportKind[] = ['ws', 'xhr_streaming', 'xhr_polling'];

@@ -79,7 +79,8 @@ class DirectWebSocket implements Transport, FrameReaderSink {
   }
 
   send(frame: string): void {
-    if (this.state !== OPEN) return;
+    // Not writable: the client half-closed and node:net ended this side; its close event is on its way.
+    if (this.state !== OPEN || !this.socket.writable) return;
     const buffered = this.socket.writableLength;
     if (buffered > this.server.maxBufferedBytes) {
       this.cutSlowConsumer(buffered);
