@@ -213,6 +213,11 @@ describe('readUpgradeHead: elsewhere', () => {
     ['an obs-fold line (tab)', minimalHead(['X-Thing: a', '\tSec-WebSocket-Protocol: foo'])],
     ['an obs-fold line with no colon', minimalHead(['X-Thing: a', ' continued'])],
     ['a header line without a colon', minimalHead(['NoColonHere'])],
+    ['a header name with a space', minimalHead(['X Thing: a'])],
+    ['a space between a header name and its colon', minimalHead(['X-Thing : a'])],
+    ['an empty header name', minimalHead([': a'])],
+    ['a header name with a separator', minimalHead(['X(Thing): a'])],
+    ['a header name with a non-ASCII byte', minimalHead(['X-Th\xe9: a'])],
     ['a lone LF ending a line', minimalHead().replace('Host: h\r\n', 'Host: h\n')],
     ['a lone CR inside a line', minimalHead(['X-Thing: a\rb'])],
     ['a lone LF inside a value', minimalHead(['X-Thing: a\nb'])],
@@ -386,7 +391,11 @@ describe('readUpgradeHead agrees with Node and ws', () => {
       fc.constantFrom(' ', '\t', ',', ';', ':', 'é', 'ÿ', 'upgrade', 'Upgrade', 'websocket', '13', 'keep-alive', 'permessage-deflate'),
     );
     const value = fc.array(piece, { maxLength: 4 }).map((parts) => parts.join(''));
-    const name = fc.constantFrom('Origin', 'origin', 'X-Forwarded-For', 'Host', 'Upgrade', 'Connection', 'Sec-WebSocket-Version', 'Sec-WebSocket-Key', 'Sec-WebSocket-Extensions', 'User-Agent');
+    const name = fc.constantFrom(
+      ...['Origin', 'origin', 'X-Forwarded-For', 'Host', 'Upgrade', 'Connection', 'Sec-WebSocket-Version', 'Sec-WebSocket-Key', 'Sec-WebSocket-Extensions', 'User-Agent'],
+      // Names that are not tokens, which Node refuses.
+      ...['X Thing', 'Origin ', '', 'X(y)', 'X@y', 'Xé', 'X"y', "X!#$%&'*+-.^_`|~y"],
+    );
     const required = ['Host: h', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${KEY}`, 'Sec-WebSocket-Version: 13', 'Origin: https://o.example'];
     const target = fc.constantFrom('/app/k', '/app/test-key?protocol=7&client=js', '/app/k%20y', '/app/k/', '/app/', '/app/k?a=%ZZ');
     let served = 0;

@@ -39,6 +39,8 @@ const TARGET = /^[!-~]*$/;
 /** Control characters other than tab, CR and LF (line ends are checked line by line): a head holding one is refused by Node's parser too. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+/** A header name is a token (RFC 9110 §5.6.2); Node's parser refuses a head with any other name. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{21}[AQgw]==$/;
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -73,9 +75,11 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
     // A line folded onto the previous one starts with a space or a tab: obsolete, and not read here.
     const first = text.charCodeAt(lineStart);
     if (first === 0x20 || first === 0x09) return 'elsewhere';
+    const name = text.slice(lineStart, colon);
+    if (!HEADER_NAME.test(name)) return 'elsewhere';
     const value = withoutOws(text, colon + 1, lineEnd);
-    // Names other than those below (with any characters) are not read: nothing of them matters here.
-    switch (text.slice(lineStart, colon).toLowerCase()) {
+    // Names other than those below are not read: nothing of them matters here.
+    switch (name.toLowerCase()) {
       case 'host':
         if (host) return 'elsewhere';
         host = true;
