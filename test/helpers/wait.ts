@@ -29,7 +29,7 @@ interface Bindable {
 }
 
 /** The next `event` on a pusher-js channel, connection or user facade. */
-export function nextEvent<T = unknown>(emitter: Bindable, event: string, what = event): Promise<T> {
+export function nextEvent<T = unknown>(emitter: Bindable, event: string, what = event, ms = WAIT_MS): Promise<T> {
   let cb: (data: T) => void;
   const p = new Promise<T>((resolve) => {
     cb = (data: T) => {
@@ -38,7 +38,7 @@ export function nextEvent<T = unknown>(emitter: Bindable, event: string, what = 
     };
     emitter.bind(event, cb as never);
   });
-  return withTimeout(p, what);
+  return withTimeout(p, what, ms);
 }
 
 export async function connected(client: PusherJS): Promise<string> {

@@ -47,8 +47,8 @@ const sdk = (h: RunningHerald, app: Credentials) => sdkClient(h.port, app);
 const apiStatus = (h: RunningHerald, app: Credentials) => statusOf(sdk(h, app).get({ path: '/channels' }));
 
 /** The code pusher-js was refused with, from its connection `error` event (a refused handshake or a pusher:error). */
-function refusalCode(client: PusherJS, what: string): Promise<number | undefined> {
-  return nextEvent<{ data?: { code?: number }; error?: { data?: { code?: number } } }>(client.connection, 'error', what).then(
+function refusalCode(client: PusherJS, what: string, ms?: number): Promise<number | undefined> {
+  return nextEvent<{ data?: { code?: number }; error?: { data?: { code?: number } } }>(client.connection, 'error', what, ms).then(
     (e) => e.data?.code ?? e.error?.data?.code,
   );
 }
@@ -187,7 +187,8 @@ describe('herald apps with the SQLite store, and a running Herald following it',
   test('disable closes the open connections with 4003 and refuses new ones; the API answers 403', async (t) => {
     const open = h.client(t, {}, created.key);
     await connected(open);
-    const closedWith = refusalCode(open, 'the open connection to be told 4003');
+    // Listened for before the command runs (starting its process can take seconds); bounded once it has run.
+    const closedWith = refusalCode(open, 'the open connection to be told 4003', 60_000);
     const disabled = await appsJson(['disable', 'shop'], env);
     assert.equal(disabled.enabled, false);
     assert.equal(await withTimeout(closedWith, 'the open connection to be closed', CHANGE_WAIT_MS), 4003);

@@ -214,7 +214,8 @@ describe('herald trigger', () => {
     const herald = await startHeraldProcess(t, { env: app });
     const client = localClient(t, app.HERALD_APP_KEY, herald.port);
     const channel = await subscribed(client, 'c');
-    const got = nextEvent(channel, 'e', 'the triggered event');
+    // Waited for from before the command starts: the time covers starting a Node process, which a busy machine makes slow.
+    const got = nextEvent(channel, 'e', 'the triggered event', 30_000);
     const run = await runHerald(['trigger', '--channel', 'c', '--event', 'e', '--data', '{"a":1}', '--port', String(herald.port)], app);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^200 /);
