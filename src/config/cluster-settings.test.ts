@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadSettings, SettingsError } from './settings.js';
 
@@ -21,6 +24,24 @@ test('wrong cluster settings stop the start with a message naming them', () => {
   assert.throws(() => loadSettings({ env: { HERALD_WORKERS: '2' } }), (e: unknown) => e instanceof SettingsError && /HERALD_ADAPTER=redis/.test(e.message));
   assert.throws(
     () => loadSettings({ env: { HERALD_NODE_HEARTBEAT_MS: '1000', HERALD_NODE_TIMEOUT_MS: '1500' } }),
+    (e: unknown) => e instanceof SettingsError && /twice/.test(e.message),
+  );
+});
+
+test('node heartbeat and timeout from the config file, the environment winning over it; the rule holds there too', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-cluster-settings-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const configFile = (content: unknown) => {
+    const path = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+  const config = configFile({ nodeHeartbeatMs: 250, nodeTimeoutMs: 2000 });
+  const s = loadSettings({ env: {}, flags: { config } });
+  assert.deepEqual([s.nodeHeartbeatMs, s.nodeTimeoutMs], [250, 2000]);
+  assert.equal(loadSettings({ env: { HERALD_NODE_TIMEOUT_MS: '3000' }, flags: { config } }).nodeTimeoutMs, 3000);
+  assert.throws(
+    () => loadSettings({ env: {}, flags: { config: configFile({ nodeHeartbeatMs: 1000, nodeTimeoutMs: 1500 }) } }),
     (e: unknown) => e instanceof SettingsError && /twice/.test(e.message),
   );
 });

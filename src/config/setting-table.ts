@@ -219,9 +219,9 @@ export const SETTINGS = {
     file: 'redisRouting',
   }),
   /** How often a node tells the others it is alive (milliseconds). */
-  nodeHeartbeatMs: setting({ label: 'node heartbeat', doc: 'node heartbeat (ms)', kind: milliseconds(), default: 1000, env: 'HERALD_NODE_HEARTBEAT_MS' }),
+  nodeHeartbeatMs: setting({ label: 'node heartbeat', doc: 'node heartbeat (ms)', kind: milliseconds(), default: 1000, env: 'HERALD_NODE_HEARTBEAT_MS', file: 'nodeHeartbeatMs' }),
   /** A node silent this long is dead: its presence members and users are removed (milliseconds). */
-  nodeTimeoutMs: setting({ label: 'node timeout', doc: 'node timeout (ms; at least twice the heartbeat)', kind: milliseconds(), default: 5000, env: 'HERALD_NODE_TIMEOUT_MS' }),
+  nodeTimeoutMs: setting({ label: 'node timeout', doc: 'node timeout (ms; at least twice the heartbeat)', kind: milliseconds(), default: 5000, env: 'HERALD_NODE_TIMEOUT_MS', file: 'nodeTimeoutMs' }),
   /** Worker processes `herald start` runs on the same port (node:cluster). */
   workers: setting({ label: 'workers', doc: 'worker processes on the port (above 1 needs the Redis adapter)', kind: wholeNumber({ max: 256 }), default: 1, env: 'HERALD_WORKERS', flag: 'workers', file: 'workers' }),
   appStore: setting({
