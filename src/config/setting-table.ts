@@ -154,7 +154,7 @@ export const SETTINGS = {
    */
   trustedProxies: setting({
     label: 'trusted proxies',
-    doc: 'reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names the client: its address then counts for the per-address limits and token budgets (see [Behind a reverse proxy](#behind-a-reverse-proxy))',
+    doc: 'reverse proxies (IP addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` (or `Forwarded`) names the client: its address then counts for the per-address limits and token budgets (see [Behind a reverse proxy](#behind-a-reverse-proxy))',
     kind: listOf(
       textMatching(
         z.string().superRefine((entry, ctx) => {

@@ -46,8 +46,30 @@ test('an absent, empty or malformed header among the entries read gives the peer
   assert.equal(proxies.clientAddress('127.0.0.1', 'garbage, 203.0.113.9'), '203.0.113.9');
 });
 
+test('without X-Forwarded-For, the for= of each Forwarded element (RFC 7239) is read the same way', () => {
+  assert.equal(proxies.clientAddress('127.0.0.1', undefined, 'for=203.0.113.9'), '203.0.113.9');
+  // Parameters in any case and order, ports and IPv6 brackets, quoted or not where allowed.
+  assert.equal(proxies.clientAddress('127.0.0.1', undefined, 'proto=https;For="203.0.113.9:4711";by=10.0.0.5'), '203.0.113.9');
+  assert.equal(proxies.clientAddress('127.0.0.1', undefined, 'for="[2001:db8::1]:4711", for=10.0.0.5'), '2001:db8::1');
+  // Right-most untrusted element, over several header lines.
+  assert.equal(proxies.clientAddress('127.0.0.1', undefined, ['for=198.51.100.1', 'for=203.0.113.9, for="[::1]"']), '203.0.113.9');
+  // X-Forwarded-For, when a proxy sent it, is what is read.
+  assert.equal(proxies.clientAddress('127.0.0.1', '198.51.100.7', 'for=203.0.113.9'), '198.51.100.7');
+  // From a peer that is not trusted, ignored.
+  assert.equal(proxies.clientAddress('203.0.113.50', undefined, 'for=198.51.100.1'), '203.0.113.50');
+});
+
+test('a Forwarded header that does not parse, or names no address where one is read, gives the peer', () => {
+  for (const header of ['', 'for=', 'for=unknown', 'for=_hidden', 'by=10.0.0.5', 'for=2001:db8::1', 'for="[2001:db8::1"', 'for=203.0.113.9;for', 'for=203.0.113.9, for=garbage', '"for"=1.2.3.4']) {
+    assert.equal(proxies.clientAddress('127.0.0.1', undefined, header), '127.0.0.1', JSON.stringify(header));
+  }
+  // Left of the client's own element, not read.
+  assert.equal(proxies.clientAddress('127.0.0.1', undefined, 'for=unknown, for=203.0.113.9'), '203.0.113.9');
+});
+
 test('of(request) reads the socket and the header', () => {
   assert.equal(proxies.of({ socket: { remoteAddress: '127.0.0.1' }, headers: { 'x-forwarded-for': '203.0.113.9' } }), '203.0.113.9');
   assert.equal(proxies.of({ socket: { remoteAddress: '198.51.100.2' }, headers: { 'x-forwarded-for': '203.0.113.9' } }), '198.51.100.2');
   assert.equal(proxies.of({ socket: null, headers: {} }), undefined);
+  assert.equal(proxies.of({ socket: { remoteAddress: '127.0.0.1' }, headers: { forwarded: 'for=203.0.113.9' } }), '203.0.113.9');
 });

@@ -1,9 +1,10 @@
 // Whose request this is. Herald sees the TCP peer; behind a reverse proxy
 // that is the proxy, and every per-address budget (connections per address,
 // wrong tokens) would be shared by all of its clients. The operator names the
-// proxies it trusts; only from them is X-Forwarded-For believed, since any
-// client can send the header.
+// proxies it trusts; only from them is X-Forwarded-For (or the standard
+// Forwarded header, RFC 7239) believed, since any client can send them.
 import { isIP } from 'node:net';
+import parseForwarded from 'forwarded-parse';
 import ipaddr from 'ipaddr.js';
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -60,15 +61,18 @@ export class TrustedProxies {
 
   /**
    * The client's address: the TCP peer's, unless the peer is a trusted proxy,
-   * when it is the right-most X-Forwarded-For entry that is not a trusted
-   * proxy itself (every proxy appends the address it was reached from, so
-   * entries to the left of the first untrusted one are whatever the client
-   * wrote). Without the header, or with an entry that is not an address
-   * among those read, the peer's.
+   * when it is the right-most forwarded entry that is not a trusted proxy
+   * itself (every proxy appends the address it was reached from, so entries
+   * to the left of the first untrusted one are whatever the client wrote).
+   * The entries are X-Forwarded-For's, or, when a proxy sent none, the `for=`
+   * of each element of Forwarded. Without either header, or with an entry
+   * that is not an address among those read (Forwarded's `unknown` and
+   * hidden names included), or a Forwarded that does not parse: the peer's.
    */
-  clientAddress(peer: string | undefined, forwardedFor: string | readonly string[] | undefined): string | undefined {
-    if (peer === undefined || this.ranges.length === 0 || forwardedFor === undefined || !this.trusts(peer)) return peer;
-    const entries = (typeof forwardedFor === 'string' ? [forwardedFor] : forwardedFor).flatMap((h) => h.split(',')).map((e) => e.trim());
+  clientAddress(peer: string | undefined, forwardedFor: HeaderValue, forwarded?: HeaderValue): string | undefined {
+    if (peer === undefined || this.ranges.length === 0 || (forwardedFor === undefined && forwarded === undefined) || !this.trusts(peer)) return peer;
+    const entries = forwardedFor !== undefined ? xForwardedForEntries(forwardedFor) : forwardedEntries(forwarded!);
+    if (entries === null) return peer;
     let client: ipaddr.IPv4 | ipaddr.IPv6 | null = null;
     for (let i = entries.length - 1; i >= 0; i--) {
       const parsed = parseAddress(entries[i]!);
@@ -82,10 +86,46 @@ export class TrustedProxies {
 
   /** `clientAddress` of a request. */
   of(req: AddressedRequest): string | undefined {
-    return this.clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for']);
+    return this.clientAddress(req.socket?.remoteAddress, req.headers['x-forwarded-for'], req.headers.forwarded);
   }
 
   private trustsParsed(address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
     return this.ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits));
   }
+}
+
+type HeaderValue = string | readonly string[] | undefined;
+
+const lines = (value: string | readonly string[]): readonly string[] => (typeof value === 'string' ? [value] : value);
+
+function xForwardedForEntries(value: string | readonly string[]): string[] {
+  return lines(value)
+    .flatMap((h) => h.split(','))
+    .map((e) => e.trim());
+}
+
+/**
+ * The `for=` node of every element of a Forwarded header, as an address
+ * (brackets and port taken away: `"[2001:db8::1]:4711"`, `192.0.2.1:80`);
+ * null when the header does not parse. An element without `for` gives an
+ * empty entry, which is not an address.
+ */
+function forwardedEntries(value: string | readonly string[]): string[] | null {
+  let elements: Record<string, string>[];
+  try {
+    elements = lines(value).flatMap((line) => parseForwarded(line));
+  } catch {
+    return null;
+  }
+  return elements.map((element) => nodeAddress(element.for ?? ''));
+}
+
+function nodeAddress(node: string): string {
+  if (node.startsWith('[')) {
+    const close = node.indexOf(']');
+    return close < 0 ? node : node.slice(1, close);
+  }
+  // An IPv4 address with a port; a bare IPv6 address is not allowed unbracketed, and stays as it is (and is refused).
+  const colon = node.indexOf(':');
+  return colon >= 0 && node.indexOf(':', colon + 1) < 0 ? node.slice(0, colon) : node;
 }

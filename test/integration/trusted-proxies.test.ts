@@ -24,9 +24,14 @@ async function start(t: TestContext, trusted: boolean): Promise<RunningHerald> {
   return h;
 }
 
-/** Whether a WebSocket from `from`, forwarded for `forwardedFor`, is admitted; a refusal must be 4004. */
-async function admitted(h: RunningHerald, t: TestContext, from: string, forwardedFor: string): Promise<boolean> {
-  const socket = rawSocket(h.port, t, { key: APP.key, localAddress: from, headers: { 'x-forwarded-for': forwardedFor } });
+/**
+ * Whether a WebSocket from `from`, forwarded for `forwardedFor` (an
+ * X-Forwarded-For value, or `{ forwarded }`: a Forwarded one), is admitted;
+ * a refusal must be 4004.
+ */
+async function admitted(h: RunningHerald, t: TestContext, from: string, forwardedFor: string | { forwarded: string }): Promise<boolean> {
+  const headers: Record<string, string> = typeof forwardedFor === 'string' ? { 'x-forwarded-for': forwardedFor } : { forwarded: forwardedFor.forwarded };
+  const socket = rawSocket(h.port, t, { key: APP.key, localAddress: from, headers });
   const frame = await socket.next((f) => f.event === 'pusher:connection_established' || f.event === 'pusher:error', 'admitted or refused');
   if (frame.event === 'pusher:connection_established') return true;
   assert.equal(frameData<{ code: number }>(frame).code, 4004);
@@ -43,6 +48,16 @@ test('through a trusted proxy, each forwarded client has its own per-address con
   assert.equal(await admitted(h, t, PROXY, '203.0.113.1'), false, 'a second connection of the first client');
   assert.equal(await admitted(h, t, PROXY, '198.51.100.9, 203.0.113.2'), false, 'what the client wrote to the left does not change who it is');
   assert.equal(h.herald.connections.count(), 3);
+});
+
+test('a trusted proxy that sends the standard Forwarded header instead: the same budgets, by its for= addresses', async (t) => {
+  const h = await start(t, true);
+  assert.equal(await admitted(h, t, PROXY, { forwarded: 'for=203.0.113.1;proto=https' }), true);
+  assert.equal(await admitted(h, t, PROXY, { forwarded: 'for="[2001:db8::7]:4711"' }), true, 'another client behind the same proxy');
+  assert.equal(await admitted(h, t, PROXY, { forwarded: 'for=198.51.100.9, for=203.0.113.1' }), false, 'a second connection of the first client');
+  // From a peer that is not a trusted proxy, the header is ignored like X-Forwarded-For.
+  assert.equal(await admitted(h, t, DIRECT, { forwarded: 'for=203.0.113.5' }), true);
+  assert.equal(await admitted(h, t, DIRECT, { forwarded: 'for=203.0.113.6' }), false);
 });
 
 test('from a peer that is not a trusted proxy, X-Forwarded-For is ignored: a client cannot choose its address', async (t) => {

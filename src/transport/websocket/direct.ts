@@ -203,7 +203,7 @@ export class DirectWebSocketServer {
   /** Opens the WebSocket on `socket` for the upgrade `head`; `rest` is what the client sent after the head (frames already). */
   accept(socket: Socket, head: UpgradeHead, rest: Buffer): void {
     const peer = socket.remoteAddress;
-    const remoteAddress = this.options.trustedProxies ? this.options.trustedProxies.clientAddress(peer, head.forwardedFor) : peer;
+    const remoteAddress = this.options.trustedProxies ? this.options.trustedProxies.clientAddress(peer, head.forwardedFor, head.forwarded) : peer;
     const transport = new DirectWebSocket(socket, remoteAddress, this);
     (socket as CarrierSocket)[CARRIED] = transport;
     // A client that half-closes without a close frame will send nothing more: node:net then ends the socket from this side too.

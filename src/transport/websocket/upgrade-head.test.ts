@@ -100,6 +100,7 @@ describe('readUpgradeHead: what real clients send', () => {
       key: KEY,
       origin: 'https://app.example.com',
       forwardedFor: undefined,
+      forwarded: undefined,
       length: Buffer.byteLength(head),
     });
   });
@@ -126,6 +127,12 @@ describe('readUpgradeHead: what real clients send', () => {
   test('every X-Forwarded-For line is joined, in order, as one list', () => {
     const head = browserHead({ 'X-Forwarded-For': '203.0.113.7, 10.0.0.1', 'X-Real-IP': '1.1.1.1' }).replace('\r\n\r\n', '\r\nx-forwarded-for:   198.51.100.2  \r\nX-FORWARDED-FOR: 10.0.0.2\r\n\r\n');
     assert.equal(accepted(readText(head)).forwardedFor, '203.0.113.7, 10.0.0.1, 198.51.100.2, 10.0.0.2');
+  });
+
+  test('every Forwarded line is joined, in order, as one list; none: undefined', () => {
+    const head = browserHead({}).replace('\r\n\r\n', '\r\nForwarded: for=203.0.113.7;proto=https\r\nforwarded:  for="[2001:db8::1]"  \r\n\r\n');
+    assert.equal(accepted(readText(head)).forwarded, 'for=203.0.113.7;proto=https, for="[2001:db8::1]"');
+    assert.equal(accepted(readText(browserHead({}))).forwarded, undefined);
   });
 
   test('no Origin: origin is undefined', () => {
@@ -266,7 +273,7 @@ describe('readUpgradeHead: elsewhere', () => {
   });
 
   test('the minimal head those cases start from is served', () => {
-    assert.deepEqual(accepted(readText(minimalHead())), { target: '/app/k', key: KEY, origin: undefined, forwardedFor: undefined, length: minimalHead().length });
+    assert.deepEqual(accepted(readText(minimalHead())), { target: '/app/k', key: KEY, origin: undefined, forwardedFor: undefined, forwarded: undefined, length: minimalHead().length });
   });
 
   test('a permessage-deflate offer is elsewhere when deflate is on, and served when it is off', () => {

@@ -17,6 +17,8 @@ export interface UpgradeHead {
   readonly origin: string | undefined;
   /** Every X-Forwarded-For line, joined as one list. */
   readonly forwardedFor: string | undefined;
+  /** Every Forwarded line (RFC 7239), joined as one list. */
+  readonly forwarded: string | undefined;
   /** Bytes of the request head, blank line included: what follows is already WebSocket frames. */
   readonly length: number;
 }
@@ -65,6 +67,7 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
   let version: string | undefined;
   let origin: string | undefined;
   let forwardedFor: string | undefined;
+  let forwarded: string | undefined;
   let host = false;
   while (lineEnd < text.length) {
     const lineStart = lineEnd + 2;
@@ -106,6 +109,9 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
       case 'x-forwarded-for':
         forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
         break;
+      case 'forwarded':
+        forwarded = forwarded === undefined ? value : `${forwarded}, ${value}`;
+        break;
       case 'sec-websocket-extensions':
         if (rules.deflate && /permessage-deflate/i.test(value)) return 'elsewhere';
         break;
@@ -118,7 +124,7 @@ export function readUpgradeHead(bytes: Buffer, rules: HeadRules): HeadReading {
   }
   if (!host || upgrade?.toLowerCase() !== 'websocket' || version !== '13' || key === undefined || !WEBSOCKET_KEY.test(key)) return 'elsewhere';
   if (!connection.split(',').some((token) => token.trim().toLowerCase() === 'upgrade')) return 'elsewhere';
-  return { target, key, origin, forwardedFor, length: end + HEAD_END.length };
+  return { target, key, origin, forwardedFor, forwarded, length: end + HEAD_END.length };
 }
 
 /**
