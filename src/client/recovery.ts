@@ -13,9 +13,14 @@ import { isSerial, laterSerial, type Serial } from './serial.js';
  * Why a channel was not resumed. From Herald: `expired` (the gap is older than the history kept),
  * `no_history` (the channel keeps none), `unknown_serial`, `rate_limited`. From this module:
  * `no_serial` (subscribed again after a reconnect with no serial seen for it, e.g. a server
- * without history, or no event yet). In every case the channel is live again; refetch what you show.
+ * without history, or no event yet) and `no_answer` (a resume was asked for and the server did
+ * not answer it within `resumeTimeoutMs`: a server that does not speak the protocol). In every
+ * case the channel is live again; refetch what you show.
  */
-export type ResumeFailureReason = 'expired' | 'no_history' | 'unknown_serial' | 'rate_limited' | 'no_serial';
+export type ResumeFailureReason = 'expired' | 'no_history' | 'unknown_serial' | 'rate_limited' | 'no_serial' | 'no_answer';
+
+/** How long a resume may wait for the server's answer once the channel is subscribed, by default. */
+export const DEFAULT_RESUME_TIMEOUT_MS = 10_000;
 
 /** Where serials outlive the page or the process (localStorage, a file); memory only without it. */
 export interface SerialStorage {
@@ -29,6 +34,8 @@ export interface RecoveryOptions {
   /** A channel could not be resumed and is live again: fetch its state another way. */
   onResumeFailed?(channel: string, reason: ResumeFailureReason | (string & {}), message: string): void;
   storage?: SerialStorage;
+  /** A resume not answered this long after its channel was subscribed is reported as `no_answer` (default 10 s). */
+  resumeTimeoutMs?: number;
 }
 
 export interface Recovery {
@@ -49,6 +56,10 @@ class RecoveryAttachment {
   /** Channels this connection asked to resume (in herald:recovery or herald:resume). */
   private askedOnThisConnection = new Set<string>();
   private transport: Dispatcher | null = null;
+  /** Resumes asked for on this connection whose channel is subscribed and whose answer has not come. */
+  private readonly unanswered = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Channels whose resume this connection answered (a refusal can come before the subscription). */
+  private answeredOnThisConnection = new Set<string>();
 
   readonly recovery: Recovery = {
     lastSerial: (channel) => this.known(channel),
@@ -69,6 +80,8 @@ class RecoveryAttachment {
    */
   private readonly onStateChange = ({ current }: { current: string }): void => {
     if (current !== 'connected') return;
+    // Answers to what the last connection asked will not come: this one asks again.
+    this.forgetUnanswered();
     this.listenToTransport();
     const channels: Record<string, Serial> = {};
     for (const { name } of this.pusher.allChannels()) {
@@ -110,10 +123,12 @@ class RecoveryAttachment {
         this.subscribed(frame.channel);
         return;
       case 'resumed':
+        this.answered(frame.channel);
         if (frame.serial !== null) this.saw(frame.channel, frame.serial);
         this.options.onResumed?.(frame.channel, frame.replayed);
         return;
       case 'resume-failed':
+        this.answered(frame.channel);
         this.options.onResumeFailed?.(frame.channel, frame.reason, frame.message);
         return;
     }
@@ -123,15 +138,46 @@ class RecoveryAttachment {
   private subscribed(channel: string): void {
     const resubscribed = this.everSubscribed.has(channel);
     this.everSubscribed.add(channel);
-    if (this.askedOnThisConnection.has(channel)) return;
+    if (this.askedOnThisConnection.has(channel)) {
+      this.awaitAnswer(channel);
+      return;
+    }
     const since = this.known(channel);
     if (since !== null) {
       // Subscribed after the connection opened (or again after an unsubscribe): ask now.
       this.askedOnThisConnection.add(channel);
       this.pusher.send_event(RESUME, { channel, since });
+      this.awaitAnswer(channel);
     } else if (resubscribed) {
       this.options.onResumeFailed?.(channel, 'no_serial', 'no serial was seen on this channel, nothing to resume from');
     }
+  }
+
+  /** The server answers a resume once the channel is subscribed; one that never does is not waited for forever. */
+  private awaitAnswer(channel: string): void {
+    if (this.unanswered.has(channel) || this.answeredOnThisConnection.has(channel)) return;
+    const ms = this.options.resumeTimeoutMs ?? DEFAULT_RESUME_TIMEOUT_MS;
+    const timer = setTimeout(() => {
+      this.unanswered.delete(channel);
+      this.options.onResumeFailed?.(channel, 'no_answer', `the server did not answer the resume of ${channel} within ${ms} ms (does it keep channel history?)`);
+    }, ms);
+    // In Node, a pending resume does not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
+    this.unanswered.set(channel, timer);
+  }
+
+  private answered(channel: string): void {
+    this.answeredOnThisConnection.add(channel);
+    const timer = this.unanswered.get(channel);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.unanswered.delete(channel);
+  }
+
+  private forgetUnanswered(): void {
+    for (const timer of this.unanswered.values()) clearTimeout(timer);
+    this.unanswered.clear();
+    this.answeredOnThisConnection = new Set();
   }
 
   private saw(channel: string, serial: Serial): void {
@@ -152,6 +198,7 @@ class RecoveryAttachment {
   }
 
   private detach(): void {
+    this.forgetUnanswered();
     this.pusher.connection.unbind('state_change', this.onStateChange);
     this.transport?.unbind('message', this.onTransportMessage);
     this.transport = null;

@@ -8,9 +8,12 @@
 // module does no harm.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import Echo, { type EchoOptions } from 'laravel-echo';
 import type Pusher from 'pusher';
+import { WebSocketServer } from 'ws';
 import { attachRecovery, type Recovery } from 'herald/client';
 import { dropPrefix, redisUnavailable, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { APP, sdkAuthOptions, startHerald, type RunningHerald } from '../helpers/herald.js';
@@ -18,7 +21,7 @@ import { rid } from '../helpers/ids.js';
 import { localClient, PusherJS, type PusherJS as PusherClient } from '../helpers/pusher-js.js';
 import { sdkClient } from '../helpers/sdk.js';
 import { TcpRelay } from '../helpers/tcp-relay.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 /** pusher-js retries a lost connection with a growing delay; give it room to come back. */
 const RECONNECT_MS = 30_000;
@@ -52,7 +55,12 @@ interface Subject {
   restore(): Promise<void>;
 }
 
-async function subject(t: TestContext, port: number, sdk: Pusher, options: { plain?: boolean; carrier?: 'ws' | 'xhr_streaming' | 'xhr_polling' } = {}): Promise<Subject> {
+async function subject(
+  t: TestContext,
+  port: number,
+  sdk: Pusher,
+  options: { plain?: boolean; carrier?: 'ws' | 'xhr_streaming' | 'xhr_polling'; resumeTimeoutMs?: number } = {},
+): Promise<Subject> {
   const relay = new TcpRelay(port);
   await relay.listen();
   t.after(() => relay.close());
@@ -65,6 +73,7 @@ async function subject(t: TestContext, port: number, sdk: Pusher, options: { pla
   const recovery = options.plain
     ? null
     : attachRecovery(client, {
+        ...(options.resumeTimeoutMs === undefined ? {} : { resumeTimeoutMs: options.resumeTimeoutMs }),
         onResumed: (channel, replayed) => reports.resumed.push([channel, replayed]),
         onResumeFailed: (channel, reason) => reports.failed.push([channel, reason]),
       });
@@ -163,7 +172,7 @@ describe('one node', () => {
 
   test('several channels are resumed by the one herald:recovery frame, sent before the subscribe frames', async (t) => {
     const names = [`resume-${rid()}`, `private-resume-${rid()}`];
-    const s = await subject(t, h.port, sdk);
+    const s = await subject(t, h.port, sdk, { resumeTimeoutMs: 1000 });
     for (const name of names) await s.subscribe(name);
     for (const name of names) await tick(sdk, name, 1, 1);
     await waitFor(() => names.every((n) => s.ticks(n).length === 1), 'the first ticks');
@@ -180,6 +189,9 @@ describe('one node', () => {
       const onChannel = after.filter((f) => f.channel === name).map((f) => f.event);
       assert.deepEqual(onChannel, ['pusher_internal:subscription_succeeded', 'tick', 'tick', 'tick', 'herald:resume_succeeded']);
     }
+    // Herald answered both: nothing is given up once the timeout has passed.
+    await sleep(1100);
+    assert.deepEqual(s.reports.failed, []);
   });
 
   test('laravel-echo: the module attaches to an Echo and resumes its channels', async (t) => {
@@ -374,3 +386,56 @@ describe('two nodes sharing Redis', async () => {
   });
 });
 
+
+describe('a server that does not speak the resume protocol (Pusher itself, or an older server)', () => {
+  // The least of a Pusher server: connection_established, subscriptions answered, every other frame ignored.
+  let server: WebSocketServer;
+  let port: number;
+  const received: string[] = [];
+  before(async () => {
+    server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+    server.on('connection', (ws) => {
+      ws.send(JSON.stringify({ event: 'pusher:connection_established', data: JSON.stringify({ socket_id: '1.1', activity_timeout: 120 }) }));
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        received.push(text);
+        const frame = JSON.parse(text) as { event: string; data?: { channel?: string } };
+        if (frame.event === 'pusher:subscribe') ws.send(JSON.stringify({ event: 'pusher_internal:subscription_succeeded', channel: frame.data?.channel, data: '{}' }));
+      });
+    });
+  });
+  after(() => {
+    for (const ws of server.clients) ws.terminate();
+    server.close();
+  });
+
+  test('a resume asked for and never answered is reported as no_answer after resumeTimeoutMs, and the channel is live', async (t) => {
+    const name = `orders-${rid()}`;
+    const client = localClient(t, APP.key, port);
+    const failed: Array<[string, string]> = [];
+    const resumed: string[] = [];
+    const recovery = attachRecovery(client, {
+      // A serial kept from a Herald the app used before.
+      storage: { get: () => '1700000000000-0', set: () => {} },
+      resumeTimeoutMs: 300,
+      onResumed: (channel) => resumed.push(channel),
+      onResumeFailed: (channel, reason) => failed.push([channel, reason]),
+    });
+    t.after(() => recovery.detach());
+    const channel = client.subscribe(name);
+    await waitFor(() => channel.subscribed, 'the subscription');
+    assert.deepEqual(failed, [], 'not before the timeout');
+    await waitFor(() => failed.length === 1, 'the resume to be given up', 5_000);
+    assert.deepEqual(failed, [[name, 'no_answer']]);
+    assert.deepEqual(resumed, []);
+    assert.ok(received.some((f) => f.includes('herald:recovery') || f.includes('herald:resume')), 'the resume was asked for');
+    await sleep(400);
+    assert.equal(failed.length, 1, 'reported once');
+    const ticks: number[] = [];
+    channel.bind('tick', ({ n }: { n: number }) => ticks.push(n));
+    for (const ws of server.clients) ws.send(JSON.stringify({ event: 'tick', channel: name, data: JSON.stringify({ n: 1 }) }));
+    await waitFor(() => ticks.length === 1, 'an event on the channel');
+  });
+});
