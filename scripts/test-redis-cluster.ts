@@ -14,6 +14,8 @@ const FILES = [
   'test/integration/webhooks-cluster.test.ts',
   'test/integration/console-cluster.test.ts',
   'test/integration/cluster-routing.test.ts',
+  'test/integration/history-cluster.test.ts',
+  'test/integration/http-fallback-cluster.test.ts',
 ];
 
 if (await redisClusterUnavailable()) process.exit(process.env.CI ? 1 : 0);

@@ -3,9 +3,8 @@
 // node resumes on the other.
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Redis } from 'ioredis';
 import type Pusher from 'pusher';
-import { REDIS_URL, redisUnavailable, startNode, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
+import { dropPrefix, redisUnavailable, startNode, testRedis, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { establishedRawSocket } from '../helpers/herald.js';
 import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySocket } from '../helpers/history.js';
 import { rid } from '../helpers/ids.js';
@@ -47,7 +46,7 @@ describe('channel history on a two-node cluster', { skip }, () => {
   });
   after(async () => {
     await Promise.all([a, b].map((n) => n?.close()));
-    await dropHistory(prefix);
+    await dropPrefix(prefix);
   });
 
   const open = (t: TestContext, node: InProcessNode, key: string = HIST.key): Promise<HistorySocket> =>
@@ -172,7 +171,7 @@ describe('channel history on a two-node cluster', { skip }, () => {
     const [seen] = await keptEvents(first, channel, 1);
     first.ws.terminate();
     await sdkA.trigger(channel, 'order', { n: 1 });
-    const redis = new Redis(REDIS_URL);
+    const redis = testRedis();
     await redis.del(new RedisKeys(prefix).history(HIST.id, channel));
     redis.disconnect();
     // A new stream's first serial is of a later millisecond than the lost one's (its idle timeout is minutes long).
@@ -196,11 +195,14 @@ describe('channel history on a two-node cluster', { skip }, () => {
   });
 
   test('/metrics shows the kept events cluster-wide, the same on both nodes', async () => {
-    const channel = `orders-${rid()}`;
-    for (let n = 0; n < 3; n++) await sdkA.trigger(channel, 'order', { n });
-    const [onA, onB] = await Promise.all([a, b].map(async (n) => seriesValue(await scrapeMetrics(n.url), 'herald_history_events')));
-    assert.ok((onA ?? 0) >= 3, `events kept, as node A sees them: ${onA}`);
-    assert.ok((onB ?? 0) >= 3, `events kept, as node B sees them: ${onB}`);
+    // Channels enough to land on every master of a Redis Cluster, where each holds its own share of the streams.
+    const channels = Array.from({ length: 12 }, () => `orders-${rid()}`);
+    for (const channel of channels) for (let n = 0; n < 3; n++) await sdkA.trigger(channel, 'order', { n });
+    const [onA, onB] = await Promise.all([a, b].map(async (n) => ({ channels: seriesValue(await scrapeMetrics(n.url), 'herald_history_channels') ?? 0, events: seriesValue(await scrapeMetrics(n.url), 'herald_history_events') ?? 0 })));
+    for (const [node, seen] of [['A', onA!], ['B', onB!]] as const) {
+      assert.ok(seen.channels >= channels.length, `channels keeping history, as node ${node} sees them: ${seen.channels}`);
+      assert.ok(seen.events >= channels.length * 3, `events kept, as node ${node} sees them: ${seen.events}`);
+    }
     assert.ok((seriesValue(await scrapeMetrics(a.url), 'herald_history_bytes') ?? 0) > 0);
   });
 });
@@ -209,20 +211,4 @@ function compare(x: string, y: string): number {
   const [xm, xs] = x.split('-').map(Number) as [number, number];
   const [ym, ys] = y.split('-').map(Number) as [number, number];
   return xm - ym || xs - ys;
-}
-
-/** History streams are hash-tagged (`{prefix:…}:history`), outside what dropPrefix matches. */
-async function dropHistory(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

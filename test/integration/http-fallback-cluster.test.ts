@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { Redis } from 'ioredis';
+import { Redis, type Cluster } from 'ioredis';
+import { isClusterUrl } from '../../src/adapter/redis/connection.js';
 import type Pusher from 'pusher';
 import { APP } from '../helpers/herald.js';
 import {
@@ -17,6 +18,7 @@ import {
   redisUnavailable,
   spawnNode,
   startNode,
+  testRedis,
   uniquePrefix,
   type ChildNode,
   type InProcessNode,
@@ -109,19 +111,59 @@ class RoundRobinRelay {
   }
 }
 
-/** Counts the requests nodes forward to each other, by kind, as Redis carries them. */
+/**
+ * Counts the requests nodes forward to each other, by kind, as Redis carries
+ * them. On one Redis the nodes' forward topics are plain pub/sub, heard with
+ * a pattern. On a Redis Cluster they are sharded (SPUBLISH), which no pattern
+ * hears: each master is asked which forward topics it carries (nodes and
+ * workers subscribe theirs as they start) and those are subscribed to there.
+ */
 async function watchForwarding(prefix: string): Promise<{ readonly counts: Map<string, number>; close(): void }> {
-  const redis = new Redis(REDIS_URL);
-  redis.on('error', () => {});
   const counts = new Map<string, number>();
-  redis.on('pmessage', (_pattern: string, _topic: string, text: string) => {
+  const count = (text: string) => {
     const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as { t: string; head?: { url?: string } };
     if (header.t !== 'req') return;
     const action = SESSION_REQUEST.exec(header.head?.url ?? '')?.[2] ?? 'other';
     counts.set(action, (counts.get(action) ?? 0) + 1);
-  });
-  await redis.psubscribe(`${prefix}:forward:*`);
-  return { counts, close: () => redis.disconnect() };
+  };
+  const pattern = `${prefix}:forward:*`;
+  if (!isClusterUrl(REDIS_URL)) {
+    const redis = new Redis(REDIS_URL);
+    redis.on('error', () => {});
+    redis.on('pmessage', (_pattern: string, _topic: string, text: string) => count(text));
+    await redis.psubscribe(pattern);
+    return { counts, close: () => redis.disconnect() };
+  }
+  const cluster = testRedis() as Cluster;
+  await cluster.ping();
+  const addresses = cluster.nodes('master').map((node) => ({ host: node.options.host, port: node.options.port }));
+  cluster.disconnect();
+  const masters = addresses.map((address) => ({ query: new Redis(address), listener: new Redis(address), topics: new Set<string>() }));
+  for (const master of masters) {
+    master.query.on('error', () => {});
+    master.listener.on('error', () => {});
+    master.listener.on('smessage', (_topic: string, text: string) => count(text));
+  }
+  const discover = async () => {
+    for (const master of masters) {
+      const topics = (await master.query.call('PUBSUB', 'SHARDCHANNELS', pattern)) as string[];
+      const fresh = topics.filter((topic) => !master.topics.has(topic));
+      for (const topic of fresh) master.topics.add(topic);
+      if (fresh.length > 0) await master.listener.ssubscribe(...fresh);
+    }
+  };
+  await discover();
+  const rediscover = setInterval(() => void discover().catch(() => {}), 200);
+  return {
+    counts,
+    close: () => {
+      clearInterval(rediscover);
+      for (const master of masters) {
+        master.query.disconnect();
+        master.listener.disconnect();
+      }
+    },
+  };
 }
 
 /** A pusher-js client on `transport` only, whose HTTP requests go to `httpPort`. */

@@ -7,6 +7,7 @@
 // records everything before its first event as dropped: a resume from a
 // serial older than that id has lost events ("expired"); from a newer one it
 // is whole, however long ago the client's last event was trimmed.
+import { Cluster, type Redis } from 'ioredis';
 import type { HistoryPolicy } from '../../apps/history-policy.js';
 import { compareSerials, parseSerial, type Serial } from '../../protocol/serial.js';
 import type { HistoryRead, HistoryStore, HistoryUsage, KeptEvent } from '../history-store.js';
@@ -196,29 +197,36 @@ export class RedisHistory implements HistoryStore {
     const usage = await this.link.attempt(
       'history usage',
       async (redis) => {
-        let cursor = '0';
-        let channels = 0;
-        let events = 0;
-        let bytes = 0;
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', this.keys.historyPattern, 'COUNT', 500);
-          cursor = next;
-          if (keys.length === 0) continue;
-          const pipeline = redis.pipeline();
-          for (const key of keys) pipeline.xlen(key).memory('USAGE', key);
-          const results = (await pipeline.exec()) ?? [];
-          for (let i = 0; i < results.length; i += 2) {
-            channels++;
-            events += Number(results[i]?.[1] ?? 0);
-            bytes += Number(results[i + 1]?.[1] ?? 0);
-          }
-        } while (cursor !== '0' && channels < USAGE_MAX_STREAMS);
-        return { channels, events, bytes };
+        const usage = { channels: 0, events: 0, bytes: 0 };
+        // SCAN walks one server's keys: on a Redis Cluster, each master holds its own share of the streams.
+        for (const server of redis instanceof Cluster ? redis.nodes('master') : [redis]) {
+          await this.countStreams(server, usage);
+          if (usage.channels >= USAGE_MAX_STREAMS) break;
+        }
+        return usage;
       },
       () => this.lastUsage?.usage ?? { channels: 0, events: 0, bytes: 0 },
     );
     this.lastUsage = { at: now, usage };
     return usage;
+  }
+
+  /** Adds the history streams one server holds to `usage`, until the bound is reached. */
+  private async countStreams(server: Redis, usage: { channels: number; events: number; bytes: number }): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await server.scan(cursor, 'MATCH', this.keys.historyPattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length === 0) continue;
+      const pipeline = server.pipeline();
+      for (const key of keys) pipeline.xlen(key).memory('USAGE', key);
+      const results = (await pipeline.exec()) ?? [];
+      for (let i = 0; i < results.length; i += 2) {
+        usage.channels++;
+        usage.events += Number(results[i]?.[1] ?? 0);
+        usage.bytes += Number(results[i + 1]?.[1] ?? 0);
+      }
+    } while (cursor !== '0' && usage.channels < USAGE_MAX_STREAMS);
   }
 }
 
