@@ -1,6 +1,7 @@
-// A real Redis Cluster for the tests: three masters on free loopback ports,
-// started from the machine's redis-server, their state in a temporary
-// directory, all of it removed by `stop`.
+// A real Redis Cluster for the tests: three masters (and, when asked, a
+// replica each) on free loopback ports, started from the machine's
+// redis-server, their state in a temporary directory, all of it removed by
+// `stop`. A test may kill one of its servers to watch a failover.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 
 const run = promisify(execFile);
 
@@ -18,6 +19,10 @@ export interface RedisCluster {
   readonly ports: readonly number[];
   /** A client of the cluster, for a test's own look at the keys. */
   client(): Cluster;
+  /** Kills the server on `port` at once (SIGKILL), as a crash would. */
+  kill(port: number): Promise<void>;
+  /** The port of the master that serves `slot` now, as the server on `askPort` sees the cluster. */
+  masterOf(slot: number, askPort: number): Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -41,8 +46,13 @@ export async function redisClusterUnavailable(): Promise<string | null> {
   }
 }
 
-/** Starts `masters` Redis Cluster masters (no replicas) and waits until the cluster serves every slot. */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
+/**
+ * Starts `masters` Redis Cluster masters, with `replicas` replicas each, and
+ * waits until the cluster serves every slot (and every replica has joined).
+ * A master is declared failed after `nodeTimeoutMs` of silence; a replica then
+ * takes its slots over.
+ */
+export async function startRedisCluster(masters = 3, { replicas = 0, nodeTimeoutMs = 2000 }: { replicas?: number; nodeTimeoutMs?: number } = {}): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'herald-redis-cluster-'));
   const servers: ChildProcess[] = [];
   const ports: number[] = [];
@@ -57,7 +67,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < masters; i++) {
+    for (let i = 0; i < masters * (1 + replicas); i++) {
       const [port, busPort] = [await freePort(), await freePort()];
       ports.push(port);
       const server = spawn(
@@ -68,7 +78,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
           '--cluster-enabled', 'yes',
           '--cluster-port', String(busPort),
           '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout', '2000',
+          '--cluster-node-timeout', String(nodeTimeoutMs),
           '--dir', dir,
           '--save', '',
           '--appendonly', 'no',
@@ -79,8 +89,10 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       servers.push(server);
     }
     await Promise.all(ports.map((port) => untilAnswering(port)));
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes']);
     await Promise.all(ports.map((port) => untilClusterOk(port)));
+    // A replica that never synchronised with its master cannot take over from it.
+    if (replicas > 0) await until(async () => (await replicasInSync(ports)) === masters * replicas, 'every replica to be in sync', 20_000);
   } catch (err) {
     await stop();
     throw err;
@@ -89,8 +101,35 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     url: `redis-cluster://${ports.map((p) => `127.0.0.1:${p}`).join(',')}`,
     ports,
     client: () => new Cluster(ports.map((port) => ({ host: '127.0.0.1', port }))),
+    kill: async (port) => {
+      const server = servers[ports.indexOf(port)];
+      if (!server || server.exitCode !== null || server.signalCode !== null) return;
+      server.kill('SIGKILL');
+      await once(server, 'exit');
+    },
+    masterOf: async (slot, askPort) => {
+      const redis = new Redis({ host: '127.0.0.1', port: askPort, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      redis.on('error', () => {});
+      try {
+        await redis.connect();
+        // Each range: [start, end, [host, port, id] of its master, ...its replicas].
+        const ranges = (await redis.call('CLUSTER', 'SLOTS')) as [number, number, [string, number, string]][];
+        const range = ranges.find(([start, end]) => start <= slot && slot <= end);
+        return range ? Number(range[2][1]) : null;
+      } catch {
+        return null;
+      } finally {
+        redis.disconnect();
+      }
+    },
     stop,
   };
+}
+
+/** Servers that are replicas with their replication link to their master up. */
+async function replicasInSync(ports: readonly number[]): Promise<number> {
+  const states = await Promise.all(ports.map((port) => cli(port, 'INFO', 'replication')));
+  return states.filter((info) => /role:slave/.test(info) && /master_link_status:up/.test(info)).length;
 }
 
 async function freePort(): Promise<number> {
