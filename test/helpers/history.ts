@@ -1,5 +1,6 @@
 // Raw-socket helpers for channel history tests: the exact text of frames,
-// signed subscriptions, and the kept events of a channel.
+// signed subscriptions, and the kept events of a channel; the apps they use.
+import assert from 'node:assert/strict';
 import type Pusher from 'pusher';
 import type { RawSocket, ServerFrame } from './raw-socket.js';
 import { withTimeout } from './wait.js';
@@ -74,3 +75,34 @@ export function resumeOutcome(socket: RawSocket, channel: string): Promise<Serve
   );
 }
 const answered = new WeakSet<ServerFrame>();
+
+/** The apps of the history tests: one keeping history by channel pattern (short, brief and orders channels), one keeping none. */
+export const HIST = { id: 'hist-app', key: 'hist-key', secret: 'hist-secret' } as const;
+export const PLAIN = { id: 'plain-app', key: 'plain-key', secret: 'plain-secret' } as const;
+export const HISTORY_APPS = [
+  {
+    ...HIST,
+    clientEvents: true,
+    history: [
+      { channels: 'short-*', maxEvents: 3, maxAgeSeconds: 300 },
+      { channels: 'brief-*', maxEvents: 100, maxAgeSeconds: 1 },
+      { channels: '*orders-*', maxEvents: 100, maxAgeSeconds: 300 },
+    ],
+  },
+  { ...PLAIN, clientEvents: true },
+];
+
+/**
+ * A client that opted in, subscribed to `channel`, saw one event published
+ * through `sdk` and went away: the serial it would resume from.
+ */
+export async function serialSeenBeforeLeaving(opening: Promise<HistorySocket>, channel: string, sdk: Pusher, presence?: Pusher.PresenceChannelData): Promise<string> {
+  const client = await opening;
+  client.send({ event: 'herald:recovery', data: {} });
+  await subscribeRaw(client, channel, sdk, presence);
+  await sdk.trigger(channel, 'order', { n: 0 });
+  const [seen] = await keptEvents(client, channel, 1);
+  client.ws.terminate();
+  assert.ok(seen?.serial, 'the event carried a serial');
+  return seen.serial;
+}

@@ -6,7 +6,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import type Pusher from 'pusher';
 import { dropPrefix, redisUnavailable, startNode, testRedis, uniquePrefix, type InProcessNode } from '../helpers/cluster.js';
 import { establishedRawSocket } from '../helpers/herald.js';
-import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySocket } from '../helpers/history.js';
+import { HIST, HISTORY_APPS, historySocket, type HistorySocket, keptEvents, PLAIN, resumeOutcome, serialSeenBeforeLeaving, subscribeRaw } from '../helpers/history.js';
 import { rid } from '../helpers/ids.js';
 import { frameData } from '../helpers/raw-socket.js';
 import { sleep } from '../helpers/wait.js';
@@ -16,21 +16,8 @@ import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 
 const skip = (await redisUnavailable()) ?? false;
 
-const HIST = { id: 'hist-app', key: 'hist-key', secret: 'hist-secret' } as const;
-const PLAIN = { id: 'plain-app', key: 'plain-key', secret: 'plain-secret' } as const;
 const masterKey = Buffer.alloc(32, 9).toString('base64');
-const apps = [
-  {
-    ...HIST,
-    clientEvents: true,
-    history: [
-      { channels: 'short-*', maxEvents: 3, maxAgeSeconds: 300 },
-      { channels: 'brief-*', maxEvents: 100, maxAgeSeconds: 1 },
-      { channels: '*orders-*', maxEvents: 100, maxAgeSeconds: 300 },
-    ],
-  },
-  { ...PLAIN, clientEvents: true },
-];
+const apps = HISTORY_APPS;
 
 describe('channel history on a two-node cluster', { skip }, () => {
   const prefix = uniquePrefix('history');
@@ -91,16 +78,11 @@ describe('channel history on a two-node cluster', { skip }, () => {
     test(`${kind}: a client that dropped off one node resumes on the other, every event once and in order`, async (t) => {
       const channel = `${channelPrefix}${rid()}`;
       const presence = kind === 'presence' ? { user_id: 'reader' } : undefined;
-      const first = await open(t, a);
-      first.send({ event: 'herald:recovery', data: {} });
-      await subscribeRaw(first, channel, sdkA, presence);
-      await sdkA.trigger(channel, 'order', { n: 0 });
-      const [seen] = await keptEvents(first, channel, 1);
-      first.ws.terminate();
+      const seen = await serialSeenBeforeLeaving(open(t, a), channel, sdkA, presence);
       for (let n = 1; n <= 5; n++) await (n % 2 ? sdkA : sdkB).trigger(channel, 'order', { n });
 
       const second = await open(t, b);
-      second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+      second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
       const subscribing = subscribeRaw(second, channel, sdkB, presence);
       const live = sdkA.trigger(channel, 'order', { n: 6 });
       await subscribing;
@@ -119,15 +101,10 @@ describe('channel history on a two-node cluster', { skip }, () => {
 
   test('a gap longer than the count kept is told as expired', async (t) => {
     const channel = `short-${rid()}`;
-    const first = await open(t, a);
-    first.send({ event: 'herald:recovery', data: {} });
-    await subscribeRaw(first, channel, sdkA);
-    await sdkA.trigger(channel, 'order', { n: 0 });
-    const [seen] = await keptEvents(first, channel, 1);
-    first.ws.terminate();
+    const seen = await serialSeenBeforeLeaving(open(t, a), channel, sdkA);
     for (let n = 1; n <= 5; n++) await sdkB.trigger(channel, 'order', { n });
     const second = await open(t, b);
-    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
     await subscribeRaw(second, channel, sdkB);
     const failed = await resumeOutcome(second, channel);
     assert.equal(frameData<{ reason: string }>(failed).reason, 'expired');
@@ -139,17 +116,12 @@ describe('channel history on a two-node cluster', { skip }, () => {
 
   test('age: a quiet channel resumes whole after its old events expired; a gap older than the age limit is expired', async (t) => {
     const channel = `brief-${rid()}`;
-    const first = await open(t, a);
-    first.send({ event: 'herald:recovery', data: {} });
-    await subscribeRaw(first, channel, sdkA);
-    await sdkA.trigger(channel, 'order', { n: 0 });
-    const [seen] = await keptEvents(first, channel, 1);
-    first.ws.terminate();
+    const seen = await serialSeenBeforeLeaving(open(t, a), channel, sdkA);
     await sleep(1100); // the age limit is one second: event 0 is no longer kept
     await sdkB.trigger(channel, 'order', { n: 1 });
     const resumeFrom = async (node: InProcessNode) => {
       const s = await open(t, node);
-      s.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+      s.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
       await subscribeRaw(s, channel, sdkA);
       return s;
     };
@@ -164,12 +136,7 @@ describe('channel history on a two-node cluster', { skip }, () => {
 
   test('a stream Redis lost (expired idle, or flushed) cannot pass for a whole history: resuming from its serials is expired', async (t) => {
     const channel = `orders-${rid()}`;
-    const first = await open(t, a);
-    first.send({ event: 'herald:recovery', data: {} });
-    await subscribeRaw(first, channel, sdkA);
-    await sdkA.trigger(channel, 'order', { n: 0 });
-    const [seen] = await keptEvents(first, channel, 1);
-    first.ws.terminate();
+    const seen = await serialSeenBeforeLeaving(open(t, a), channel, sdkA);
     await sdkA.trigger(channel, 'order', { n: 1 });
     const redis = testRedis();
     await redis.del(new RedisKeys(prefix).history(HIST.id, channel));
@@ -178,7 +145,7 @@ describe('channel history on a two-node cluster', { skip }, () => {
     await sleep(5);
     await sdkB.trigger(channel, 'order', { n: 2 });
     const second = await open(t, b);
-    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
     await subscribeRaw(second, channel, sdkB);
     assert.equal(frameData<{ reason: string }>(await resumeOutcome(second, channel)).reason, 'expired');
   });

@@ -10,10 +10,8 @@ import { rid } from '../helpers/ids.js';
 import { sleep } from '../helpers/wait.js';
 import { scrapeMetrics, seriesValue } from '../helpers/metrics.js';
 import type { NodeStats } from '../../src/console/stats-routes.js';
-import { historySocket, keptEvents, resumeOutcome, subscribeRaw, type HistorySocket } from '../helpers/history.js';
+import { HIST, HISTORY_APPS, historySocket, type HistorySocket, keptEvents, PLAIN, resumeOutcome, serialSeenBeforeLeaving, subscribeRaw } from '../helpers/history.js';
 
-const HIST = { id: 'hist-app', key: 'hist-key', secret: 'hist-secret' } as const;
-const PLAIN = { id: 'plain-app', key: 'plain-key', secret: 'plain-secret' } as const;
 const masterKey = Buffer.alloc(32, 7).toString('base64');
 const TOKEN = 'history-console-token-0123456789';
 
@@ -23,18 +21,7 @@ let plainSdk: Pusher;
 
 before(async () => {
   h = await startHerald({
-    apps: [
-      {
-        ...HIST,
-        clientEvents: true,
-        history: [
-          { channels: 'short-*', maxEvents: 3, maxAgeSeconds: 300 },
-          { channels: 'brief-*', maxEvents: 100, maxAgeSeconds: 1 },
-          { channels: '*orders-*', maxEvents: 100, maxAgeSeconds: 300 },
-        ],
-      },
-      { ...PLAIN, clientEvents: true },
-    ],
+    apps: HISTORY_APPS,
     overrides: { consoleToken: TOKEN },
   });
   sdk = sdkClient(h.port, HIST, { encryptionMasterKeyBase64: masterKey });
@@ -94,17 +81,12 @@ describe('clients that opt in', () => {
     test(`${kind}: events published while disconnected are replayed after reconnect, once each and in order`, async (t) => {
       const channel = `${prefix}${rid()}`;
       const presence = kind === 'presence' ? { user_id: 'reader' } : undefined;
-      const first = await open(t);
-      first.send({ event: 'herald:recovery', data: {} });
-      await subscribeRaw(first, channel, sdk, presence);
-      await sdk.trigger(channel, 'order', { n: 0 });
-      const [seen] = await keptEvents(first, channel, 1);
-      first.ws.terminate();
+      const seen = await serialSeenBeforeLeaving(open(t), channel, sdk, presence);
 
       for (let n = 1; n <= 5; n++) await sdk.trigger(channel, 'order', { n });
 
       const second = await open(t);
-      second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+      second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
       const subscribing = subscribeRaw(second, channel, sdk, presence);
       // Published while the replay is being made: it must come once, after the replayed ones.
       const live = sdk.trigger(channel, 'order', { n: 6 });
@@ -143,15 +125,10 @@ describe('clients that opt in', () => {
 
   test('a gap longer than the count kept is told as expired, then the channel goes on live', async (t) => {
     const channel = `short-${rid()}`;
-    const first = await open(t);
-    first.send({ event: 'herald:recovery', data: {} });
-    await subscribeRaw(first, channel, sdk);
-    await sdk.trigger(channel, 'order', { n: 0 });
-    const [seen] = await keptEvents(first, channel, 1);
-    first.ws.terminate();
+    const seen = await serialSeenBeforeLeaving(open(t), channel, sdk);
     for (let n = 1; n <= 5; n++) await sdk.trigger(channel, 'order', { n });
     const second = await open(t);
-    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
     await subscribeRaw(second, channel, sdk);
     const failed = await resumeOutcome(second, channel);
     assert.equal(failed.event, 'herald:resume_failed');
@@ -160,28 +137,23 @@ describe('clients that opt in', () => {
     const [live] = await keptEvents(second, channel, 1);
     assert.equal(JSON.parse(String(live!.data)).n, 6);
     // The history API says the same to a back end: 410 Gone.
-    assert.equal((await outcome(sdk.get({ path: `/channels/${channel}/events`, params: { since: seen!.serial } }))).status, 410);
+    assert.equal((await outcome(sdk.get({ path: `/channels/${channel}/events`, params: { since: seen } }))).status, 410);
   });
 
   test('age: a quiet channel resumes whole after its old events expired; a gap older than the age limit is expired', async (t) => {
     const channel = `brief-${rid()}`;
-    const first = await open(t);
-    first.send({ event: 'herald:recovery', data: {} });
-    await subscribeRaw(first, channel, sdk);
-    await sdk.trigger(channel, 'order', { n: 0 });
-    const [seen] = await keptEvents(first, channel, 1);
-    first.ws.terminate();
+    const seen = await serialSeenBeforeLeaving(open(t), channel, sdk);
     await sleep(1100); // the age limit is one second: event 0 is no longer kept
     await sdk.trigger(channel, 'order', { n: 1 });
     const second = await open(t);
-    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    second.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
     await subscribeRaw(second, channel, sdk);
     const [replayed] = await keptEvents(second, channel, 1);
     assert.equal(JSON.parse(String(replayed!.data)).n, 1);
     assert.equal((await resumeOutcome(second, channel)).event, 'herald:resume_succeeded');
     await sleep(1100); // now event 1, after `seen`, is gone too
     const third = await open(t);
-    third.send({ event: 'herald:recovery', data: { channels: { [channel]: seen!.serial } } });
+    third.send({ event: 'herald:recovery', data: { channels: { [channel]: seen } } });
     await subscribeRaw(third, channel, sdk);
     const failed = await resumeOutcome(third, channel);
     assert.equal(frameData<{ reason: string }>(failed).reason, 'expired');
