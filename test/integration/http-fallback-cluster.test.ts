@@ -147,9 +147,11 @@ async function watchForwarding(prefix: string): Promise<{ readonly counts: Map<s
   const discover = async () => {
     for (const master of masters) {
       const topics = (await master.query.call('PUBSUB', 'SHARDCHANNELS', pattern)) as string[];
-      const fresh = topics.filter((topic) => !master.topics.has(topic));
-      for (const topic of fresh) master.topics.add(topic);
-      if (fresh.length > 0) await master.listener.ssubscribe(...fresh);
+      for (const topic of topics.filter((name) => !master.topics.has(name))) {
+        master.topics.add(topic);
+        // One at a time: an SSUBSCRIBE names topics of one hash slot only.
+        await master.listener.ssubscribe(topic);
+      }
     }
   };
   await discover();
