@@ -16,7 +16,7 @@ export interface Transport {
 
 /**
  * Frames a client may send while its app is still being looked up. A client
- * sends none before \`pusher:connection_established\`; the bound keeps one
+ * sends none before `pusher:connection_established`; the bound keeps one
  * that floods meanwhile (a slow app store makes that window longer) from
  * queueing without end.
  */
