@@ -60,6 +60,10 @@ export async function startSoketi(app: AppCredentials): Promise<ServerUnderTest>
       SOKETI_DEFAULT_APP_KEY: app.key,
       SOKETI_DEFAULT_APP_SECRET: app.secret,
       CLUSTER_PORT: String(clusterPort),
+      // The peer's start.sh turns user authentication on, and Soketi then closes every connection not signed
+      // in within 30 s (4009), as Pusher does for apps that require it. No scenario signs in, and Herald's
+      // bench app does not require it: off, so that a held connection is held by both.
+      SOKETI_DEFAULT_APP_USER_AUTHENTICATION: 'false',
       // Soketi's default limits are already unlimited except these two, which the presence scenario
       // stays under (20 members per channel) and the channels scenario meets exactly (10 per batch).
     },
