@@ -2,7 +2,7 @@ import type { Connection } from '../connection/connection.js';
 import type { FrameSink } from '../connection/gateway.js';
 import { isClientEventName } from '../protocol/channel-names.js';
 import { SocketError } from '../protocol/errors.js';
-import { parseInboundFrame, type InboundFrame } from '../protocol/frames.js';
+import { parseInboundFrame, PONG_FRAME, type InboundFrame } from '../protocol/frames.js';
 import { HistoryEvents } from '../protocol/history-frames.js';
 import { handleClientEvent } from './client-event.js';
 import { handleRecovery, handleResume } from './recovery.js';
@@ -14,7 +14,7 @@ import { handleUnsubscribe } from './unsubscribe.js';
 type Handler = (ctx: HandlerContext, conn: Connection, frame: InboundFrame) => void | Promise<void>;
 
 const handlers: Record<string, Handler> = {
-  'pusher:ping': (_ctx, conn) => conn.sendEvent('pusher:pong', {}),
+  'pusher:ping': (_ctx, conn) => conn.send(PONG_FRAME),
   'pusher:pong': () => {},
   'pusher:subscribe': (ctx, conn, frame) => handleSubscribe(ctx, conn, frame.data),
   'pusher:unsubscribe': (ctx, conn, frame) => handleUnsubscribe(ctx, conn, frame.data),

@@ -64,6 +64,9 @@ export function watchlistFrame(name: 'online' | 'offline', userIds: readonly Use
   return encodeFrame('pusher_internal:watchlist_events', { events: [{ name, user_ids: userIds }] });
 }
 
+/** The answer to every `pusher:ping`, the same bytes each time: encoded once, not per ping. */
+export const PONG_FRAME = encodeFrame('pusher:pong', {});
+
 /**
  * `pusher:connection_established`, written out rather than encoded: every
  * connection gets one, and a reconnect storm sends little else. The socket id
